@@ -1,0 +1,1 @@
+"""Placer: hybrid-cloud scheduling and placement for Kubernetes clusters."""
