@@ -1,0 +1,1 @@
+"""Workloads: what operators submit (manifests plus placement intent)."""
