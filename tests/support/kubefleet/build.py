@@ -1,0 +1,152 @@
+"""Builds the pinned etcd and Kubernetes control-plane binaries from the Go module proxy.
+
+The Go module files live in ``tools/kube/``; the binaries go to a cache directory outside the
+repository keyed by the Kubernetes version, and only the missing ones are built.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from platformdirs import user_cache_path
+
+KUBERNETES_VERSION = "v1.37.2"
+MODULES_DIR = Path(__file__).resolve().parents[3] / "tools" / "kube"
+CACHE_ENV = "PLACER_KUBE_CACHE"
+
+_KUBERNETES_PACKAGES = {
+    "kube-apiserver": "k8s.io/kubernetes/cmd/kube-apiserver",
+    "kube-controller-manager": "k8s.io/kubernetes/cmd/kube-controller-manager",
+}
+_ETCD_PACKAGE = "go.etcd.io/etcd/server/v3"
+
+
+class GoToolchainMissingError(RuntimeError):
+    """No `go` command is on PATH, so the test-cluster binaries cannot be built."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The Kubernetes test clusters need Go >= 1.26 to build etcd, kube-apiserver and "
+            "kube-controller-manager, and `go` is not on PATH. Install Go "
+            "(https://go.dev/doc/install, or Debian's golang-1.26 package) and run "
+            "`scripts/testclusters build` again."
+        )
+
+
+class BuildFailedError(RuntimeError):
+    """`go build` exited with an error; the message names the binary and the log."""
+
+
+@dataclass(frozen=True)
+class Binaries:
+    """Paths of the control-plane executables of one Kubernetes version."""
+
+    etcd: Path
+    kube_apiserver: Path
+    kube_controller_manager: Path
+
+    @classmethod
+    def in_directory(cls, directory: Path) -> Binaries:
+        return cls(
+            etcd=directory / "etcd",
+            kube_apiserver=directory / "kube-apiserver",
+            kube_controller_manager=directory / "kube-controller-manager",
+        )
+
+    def all(self) -> tuple[Path, ...]:
+        return (self.etcd, self.kube_apiserver, self.kube_controller_manager)
+
+    def missing(self) -> list[Path]:
+        return [path for path in self.all() if not os.access(path, os.X_OK)]
+
+
+def cache_root() -> Path:
+    """Where fleets keep binaries and run directories: ``$PLACER_KUBE_CACHE`` or the user cache."""
+    configured = os.environ.get(CACHE_ENV)
+    if configured:
+        return Path(configured).expanduser()
+    return user_cache_path("placer") / "kube"
+
+
+def binaries_directory() -> Path:
+    return cache_root() / KUBERNETES_VERSION / "bin"
+
+
+def installed_binaries() -> Binaries:
+    """The binaries of the pinned version, which must already be built."""
+    binaries = Binaries.in_directory(binaries_directory())
+    missing = binaries.missing()
+    if missing:
+        names = ", ".join(path.name for path in missing)
+        raise FileNotFoundError(
+            f"Kubernetes test binaries missing ({names}); run `scripts/testclusters build`"
+        )
+    return binaries
+
+
+def ensure_binaries(*, log: bool = True) -> Binaries:
+    """Build whichever pinned binaries are missing from the cache and return all their paths."""
+    binaries = Binaries.in_directory(binaries_directory())
+    missing = {path.name for path in binaries.missing()}
+    if not missing:
+        return binaries
+    go = shutil.which("go")
+    if go is None:
+        raise GoToolchainMissingError
+    binaries.etcd.parent.mkdir(parents=True, exist_ok=True)
+    if "etcd" in missing:
+        _go_build(go, MODULES_DIR / "etcd", [_ETCD_PACKAGE], binaries.etcd, "-s -w", log=log)
+    kube_packages = [pkg for name, pkg in _KUBERNETES_PACKAGES.items() if name in missing]
+    if kube_packages:
+        _go_build(
+            go,
+            MODULES_DIR / "k8s",
+            kube_packages,
+            binaries.etcd.parent,
+            _kubernetes_ldflags(),
+            log=log,
+        )
+    still_missing = binaries.missing()
+    if still_missing:
+        raise BuildFailedError(f"go build produced no {', '.join(p.name for p in still_missing)}")
+    return binaries
+
+
+def _kubernetes_ldflags() -> str:
+    # Without the version stamp `/version` reports v0.0.0-master, which clients refuse to parse.
+    major, minor, _patch = KUBERNETES_VERSION.removeprefix("v").split(".")
+    stamp = "k8s.io/component-base/version"
+    return (
+        f"-s -w -X {stamp}.gitVersion={KUBERNETES_VERSION} -X {stamp}.gitMajor={major}"
+        f" -X {stamp}.gitMinor={minor} -X {stamp}.gitTreeState=clean"
+    )
+
+
+def _go_build(
+    go: str, module: Path, packages: list[str], output: Path, ldflags: str, *, log: bool
+) -> None:
+    env = {
+        **os.environ,
+        "CGO_ENABLED": "0",
+        # The module files pin everything; a newer toolchain or a flag from the developer's
+        # environment (-mod=vendor, -race) would build something other than what is pinned.
+        "GOTOOLCHAIN": "local",
+        "GOFLAGS": "-buildvcs=false -mod=readonly",
+    }
+    target = f"{output}/" if output.is_dir() else str(output)
+    command = [go, "build", "-p", "2", "-trimpath", "-ldflags", ldflags, "-o", target, *packages]
+    names = ", ".join(package.rsplit("/", 1)[-1] for package in packages)
+    if log:
+        print(f"building {names} ({KUBERNETES_VERSION}) in {module.name}/ ...", file=sys.stderr)
+    started = time.monotonic()
+    result = subprocess.run(command, cwd=module, env=env, check=False)
+    if result.returncode != 0:
+        raise BuildFailedError(f"`go build` of {names} failed with exit code {result.returncode}")
+    if log:
+        print(f"built {names} in {time.monotonic() - started:.0f} s", file=sys.stderr)
