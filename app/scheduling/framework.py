@@ -1,0 +1,238 @@
+"""Plugin interfaces, the per-decision cycle state, profiles, and the framework that runs them.
+
+As in the kube-scheduler framework, a plugin is a small object with a ``name`` implementing
+one or more extension points:
+
+* :class:`FilterPlugin` - may a cluster take the workload at all? (``None`` means yes);
+* :class:`ScorePlugin` - a raw score per feasible cluster, then normalized to 0-100;
+* :class:`PlacementCheckPlugin` - is a whole assignment (cluster → replicas) acceptable?
+
+A :class:`Profile` names the enabled plugins and the weight of each score plugin. Plugins
+read only the immutable snapshot and the :class:`CycleState`; they never do I/O.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from app.policies.evaluation import AppliedPolicies, PolicySet, RuleVerdict
+from app.scheduling.status import Status
+from app.scheduling.types import (
+    ClusterSnapshot,
+    InventorySnapshot,
+    Resources,
+    Strategy,
+    WorkloadSpec,
+)
+
+MAX_SCORE = 100
+
+
+class CycleState:
+    """Everything one decision shares between plugins: inputs, derived facts, scratch data.
+
+    ``fit_replicas`` is filled by the capacity filter (cluster → how many replicas fit) and
+    read by replica assignment; ``audit`` collects non-blocking rule verdicts per cluster.
+    ``data`` is per-plugin scratch space keyed by plugin name.
+    """
+
+    def __init__(
+        self,
+        snapshot: InventorySnapshot,
+        workload: WorkloadSpec,
+        policies: PolicySet,
+        now: datetime,
+    ) -> None:
+        self.snapshot = snapshot
+        self.workload = workload
+        self.policies = policies
+        self.now = now
+        self.demand: Resources = workload.replica_demand
+        self.applied: AppliedPolicies = policies.applicable(workload, now)
+        self.fit_replicas: dict[str, int] = {}
+        self.audit: dict[str, list[RuleVerdict]] = {}
+        self.data: dict[str, Any] = {}
+
+    @property
+    def replicas_per_cluster(self) -> int:
+        """How many replicas a cluster must hold to be of any use to this workload."""
+        strategy = self.workload.placement.strategy
+        if strategy in (Strategy.SINGLE, Strategy.DUPLICATED):
+            return self.workload.replicas
+        return 1
+
+
+@runtime_checkable
+class FilterPlugin(Protocol):
+    """Rejects clusters that cannot take the workload; ``static`` ones ignore capacity and
+    other workloads, so the batch optimizer can reuse them to find the allowed pairs."""
+
+    name: str
+    static: bool
+
+    def filter(self, state: CycleState, cluster: ClusterSnapshot) -> Status | None:
+        """Return ``None`` when ``cluster`` passes, else why not."""
+
+
+@runtime_checkable
+class ScorePlugin(Protocol):
+    """Ranks feasible clusters; higher is better after normalization to 0-100."""
+
+    name: str
+
+    def score(self, state: CycleState, cluster: ClusterSnapshot) -> float:
+        """Return a raw score for ``cluster`` (any scale)."""
+
+    def normalize(self, state: CycleState, scores: dict[str, float]) -> dict[str, int]:
+        """Map raw scores to 0-100."""
+
+
+@runtime_checkable
+class PlacementCheckPlugin(Protocol):
+    """Accepts or refuses a whole assignment (costs and budgets are properties of it)."""
+
+    name: str
+
+    def check(self, state: CycleState, assignment: Mapping[str, int]) -> Status | None:
+        """Return ``None`` when ``assignment`` is acceptable, else why not."""
+
+
+def normalize_linear(scores: Mapping[str, float], *, higher_is_better: bool) -> dict[str, int]:
+    """Scale raw scores so the best gets 100 and the worst 0 (all 100 when they are equal)."""
+    if not scores:
+        return {}
+    low, high = min(scores.values()), max(scores.values())
+    if high == low:
+        return dict.fromkeys(scores, MAX_SCORE)
+    span = high - low
+    if higher_is_better:
+        return {n: round(MAX_SCORE * (s - low) / span) for n, s in scores.items()}
+    return {n: round(MAX_SCORE * (high - s) / span) for n, s in scores.items()}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The enabled plugins: filters (run in order), weighted scores and placement checks.
+
+    ``args`` passes options to plugin factories, e.g. ``{"balance": {"mode": "binpack"}}``.
+    """
+
+    name: str
+    filters: tuple[str, ...]
+    scores: tuple[tuple[str, int], ...]
+    checks: tuple[str, ...]
+    args: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form."""
+        return {
+            "name": self.name,
+            "filters": list(self.filters),
+            "scores": [{"plugin": p, "weight": w} for p, w in self.scores],
+            "checks": list(self.checks),
+            "args": {k: dict(v) for k, v in sorted(self.args.items())},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Profile":
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            name=data["name"],
+            filters=tuple(data["filters"]),
+            scores=tuple((s["plugin"], int(s["weight"])) for s in data["scores"]),
+            checks=tuple(data["checks"]),
+            args={k: dict(v) for k, v in data.get("args", {}).items()},
+        )
+
+
+PluginFactory = Callable[[Mapping[str, Any]], object]
+
+
+@dataclass(frozen=True)
+class FilterResult:
+    """Clusters that passed every filter (in snapshot order) and why each other one failed."""
+
+    feasible: tuple[ClusterSnapshot, ...]
+    rejected: Mapping[str, Status]
+
+
+class Framework:
+    """Instantiates a profile's plugins from a registry and runs them for one decision."""
+
+    def __init__(self, profile: Profile, registry: Mapping[str, PluginFactory]) -> None:
+        self.profile = profile
+
+        def build(name: str) -> object:
+            if name not in registry:
+                raise ValueError(f"profile {profile.name!r} names unknown plugin {name!r}")
+            return registry[name](profile.args.get(name, {}))
+
+        self.filters: tuple[FilterPlugin, ...] = tuple(
+            _typed(build(n), FilterPlugin, n) for n in profile.filters
+        )
+        self.scorers: tuple[tuple[ScorePlugin, int], ...] = tuple(
+            (_typed(build(n), ScorePlugin, n), w) for n, w in profile.scores
+        )
+        self.checks: tuple[PlacementCheckPlugin, ...] = tuple(
+            _typed(build(n), PlacementCheckPlugin, n) for n in profile.checks
+        )
+
+    def run_filters(
+        self,
+        state: CycleState,
+        clusters: Sequence[ClusterSnapshot],
+        *,
+        static_only: bool = False,
+    ) -> FilterResult:
+        """Run filters over ``clusters``; each cluster stops at the first rejection."""
+        filters = [f for f in self.filters if f.static or not static_only]
+        feasible: list[ClusterSnapshot] = []
+        rejected: dict[str, Status] = {}
+        for cluster in clusters:
+            for plugin in filters:
+                status = plugin.filter(state, cluster)
+                if status is not None:
+                    rejected[cluster.name] = status
+                    break
+            else:
+                feasible.append(cluster)
+        return FilterResult(tuple(feasible), rejected)
+
+    def all_rejections(self, state: CycleState, cluster: ClusterSnapshot) -> list[Status]:
+        """Run every filter on ``cluster`` without stopping: all that stands in the way."""
+        found: list[Status] = []
+        for plugin in self.filters:
+            status = plugin.filter(state, cluster)
+            if status is not None:
+                found.append(status)
+        return found
+
+    def run_scores(
+        self, state: CycleState, feasible: Sequence[ClusterSnapshot]
+    ) -> dict[str, dict[str, int]]:
+        """Return cluster → plugin → normalized score (0-100) for every feasible cluster."""
+        table: dict[str, dict[str, int]] = {c.name: {} for c in feasible}
+        for plugin, _ in self.scorers:
+            raw = {c.name: plugin.score(state, c) for c in feasible}
+            for name, value in plugin.normalize(state, raw).items():
+                table[name][plugin.name] = value
+        return table
+
+    def weighted_total(self, scores: Mapping[str, int]) -> int:
+        """Combine one cluster's normalized scores with the profile's weights."""
+        return sum(scores.get(plugin.name, 0) * weight for plugin, weight in self.scorers)
+
+    def run_checks(self, state: CycleState, assignment: Mapping[str, int]) -> Status | None:
+        """Return the first placement check that refuses ``assignment``."""
+        for plugin in self.checks:
+            status = plugin.check(state, assignment)
+            if status is not None:
+                return status
+        return None
+
+
+def _typed(plugin: object, interface: type, name: str) -> Any:
+    if not isinstance(plugin, interface):
+        raise ValueError(f"plugin {name!r} does not implement {interface.__name__}")
+    return plugin

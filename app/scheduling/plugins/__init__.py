@@ -1,0 +1,1 @@
+"""Filter, score and placement-check plugins, one module each; see ``app.scheduling.registry``."""
