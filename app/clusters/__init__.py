@@ -1,0 +1,1 @@
+"""Cluster inventory: credentials, geography and the cluster service."""
