@@ -1,0 +1,194 @@
+"""``/v1/clusters``: the inventory, readable by every role, changed by admins."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from app.api.dependencies import Session, authorize
+from app.api.etag import IfMatch
+from app.api.pagination import DEFAULT_PAGE_SIZE, Cursor, PageSize
+from app.auth.principal import Principal
+from app.auth.roles import ADMIN_ONLY, EVERY_ROLE
+from app.clusters.repository import ClusterFilter
+from app.clusters.schemas import (
+    ClusterCreate,
+    ClusterKind,
+    ClusterPage,
+    ClusterRead,
+    ClusterState,
+    ClusterUpdate,
+)
+from app.clusters.service import ClusterPolicy, ClusterService, SchedulingAction
+from app.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    problem_responses,
+)
+from app.idempotency.service import Created, IdempotencyKey, run_idempotently
+from app.kubetypes import KubeSyntaxError, LabelSelector, parse_label_selector
+
+router = APIRouter(prefix="/v1/clusters", tags=["clusters"])
+Admin = Annotated[Principal, Depends(authorize(*ADMIN_ONLY))]
+Reader = Annotated[Principal, Depends(authorize(*EVERY_ROLE))]
+ClusterName = Annotated[str, Path(max_length=63, description="The cluster's name.")]
+
+
+def get_cluster_policy(request: Request) -> ClusterPolicy:
+    policy: ClusterPolicy = request.app.state.cluster_policy
+    return policy
+
+
+Clusters = Annotated[ClusterPolicy, Depends(get_cluster_policy)]
+
+
+def _service(session: Session, policy: Clusters) -> ClusterService:
+    return ClusterService(session, policy)
+
+
+Service = Annotated[ClusterService, Depends(_service)]
+
+
+def _with_etag(cluster: ClusterRead, status_code: int = 200) -> JSONResponse:
+    return JSONResponse(
+        cluster.model_dump(mode="json"), status_code=status_code, headers={"ETag": cluster.etag}
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=ClusterRead,
+    responses=problem_responses(Conflict, InvalidInput),
+)
+async def create_cluster(
+    body: ClusterCreate,
+    session: Session,
+    service: Service,
+    principal: Admin,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Add a cluster. Credentials are checked, encrypted and never returned."""
+
+    async def create() -> Created:
+        cluster = await service.create(body, principal)
+        headers = {"ETag": cluster.etag, "Location": f"/v1/clusters/{cluster.name}"}
+        return Created(201, cluster.model_dump(mode="json"), headers)
+
+    return await run_idempotently(
+        session, principal, route="POST /v1/clusters", key=idempotency_key, body=body, create=create
+    )
+
+
+def _selector(text: str | None) -> LabelSelector | None:
+    if text is None:
+        return None
+    try:
+        return parse_label_selector(text)
+    except KubeSyntaxError as exc:
+        raise InvalidInput(exc.message, field="labelSelector") from exc
+
+
+@router.get("", responses=problem_responses(InvalidInput))
+async def list_clusters(
+    service: Service,
+    _: Reader,
+    *,
+    kind: ClusterKind | None = None,
+    provider: Annotated[str | None, Query(max_length=63)] = None,
+    region: Annotated[str | None, Query(max_length=63)] = None,
+    country: Annotated[str | None, Query(max_length=2)] = None,
+    state: ClusterState | None = None,
+    label_selector: Annotated[
+        str | None,
+        Query(
+            alias="labelSelector",
+            max_length=4096,
+            description="Kubernetes syntax: `env=prod,tier in (web,api),!legacy`.",
+        ),
+    ] = None,
+    cursor: Cursor = None,
+    limit: PageSize = DEFAULT_PAGE_SIZE,
+) -> ClusterPage:
+    """List clusters by name, filtered."""
+    criteria = ClusterFilter(
+        kind=kind,
+        provider=provider,
+        region=region,
+        country=country.upper() if country else None,
+        state=state,
+        selector=_selector(label_selector),
+    )
+    return await service.list_page(criteria, cursor=cursor, limit=limit)
+
+
+@router.get("/{name}", response_model=ClusterRead, responses=problem_responses(NotFound))
+async def get_cluster(name: ClusterName, service: Service, _: Reader) -> JSONResponse:
+    """Read a cluster; its `ETag` header is what `If-Match` expects."""
+    return _with_etag(await service.get(name))
+
+
+@router.patch(
+    "/{name}",
+    response_model=ClusterRead,
+    responses=problem_responses(NotFound, PreconditionFailed, InvalidInput),
+)
+async def update_cluster(
+    name: ClusterName,
+    body: ClusterUpdate,
+    service: Service,
+    principal: Admin,
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    """Change some fields of a cluster; `If-Match` guards against lost updates."""
+    return _with_etag(await service.update(name, body, if_match, principal))
+
+
+@router.delete(
+    "/{name}", status_code=204, responses=problem_responses(NotFound, PreconditionFailed)
+)
+async def delete_cluster(
+    name: ClusterName, service: Service, principal: Admin, if_match: IfMatch = None
+) -> Response:
+    """Remove a cluster from the inventory."""
+    await service.delete(name, if_match, principal)
+    return Response(status_code=204)
+
+
+async def _schedule(
+    name: str,
+    action: SchedulingAction,
+    service: ClusterService,
+    principal: Principal,
+    if_match: str | None,
+) -> JSONResponse:
+    return _with_etag(await service.set_scheduling(name, action, if_match, principal))
+
+
+_SCHEDULING_RESPONSES = problem_responses(NotFound, PreconditionFailed)
+
+
+@router.post("/{name}/cordon", response_model=ClusterRead, responses=_SCHEDULING_RESPONSES)
+async def cordon_cluster(
+    name: ClusterName, service: Service, principal: Admin, if_match: IfMatch = None
+) -> JSONResponse:
+    """Stop new placements on the cluster; what runs there stays."""
+    return await _schedule(name, SchedulingAction.CORDON, service, principal, if_match)
+
+
+@router.post("/{name}/uncordon", response_model=ClusterRead, responses=_SCHEDULING_RESPONSES)
+async def uncordon_cluster(
+    name: ClusterName, service: Service, principal: Admin, if_match: IfMatch = None
+) -> JSONResponse:
+    """Accept placements again (ends a cordon or a drain)."""
+    return await _schedule(name, SchedulingAction.UNCORDON, service, principal, if_match)
+
+
+@router.post("/{name}/drain", response_model=ClusterRead, responses=_SCHEDULING_RESPONSES)
+async def drain_cluster(
+    name: ClusterName, service: Service, principal: Admin, if_match: IfMatch = None
+) -> JSONResponse:
+    """Mark the cluster to be emptied: no new placements, and its workloads are to move away."""
+    return await _schedule(name, SchedulingAction.DRAIN, service, principal, if_match)

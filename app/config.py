@@ -1,0 +1,55 @@
+"""Service configuration, read once from ``PLACER_*`` environment variables.
+
+Every setting is documented in the README's configuration table; the names here are the
+variable names without the ``PLACER_`` prefix.
+"""
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+
+def default_data_dir() -> Path:
+    """Where the embedded database and the generated secret key live by default."""
+    return Path(platformdirs.user_data_dir("placer", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Runtime settings of one Placer process."""
+
+    model_config = SettingsConfigDict(env_prefix="PLACER_", extra="ignore", frozen=True)
+
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="PostgreSQL URL; when unset an embedded server is started in the data dir.",
+    )
+    data_dir: Path = Field(default_factory=default_data_dir)
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key that encrypts cluster credentials; generated into the data dir if unset.",
+    )
+    bootstrap_token: SecretStr | None = None
+    allowed_cluster_networks: str = Field(
+        default="",
+        description="Comma-separated CIDRs of private networks cluster API servers may live in.",
+    )
+    jurisdiction_groups: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description='Extra jurisdiction groups as JSON, e.g. {"APAC-DC": ["JP", "SG"]}.',
+    )
+    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, gt=0)
+    migrations_dir: Path | None = None
+    log_level: str = "INFO"
+    access_log: bool = True
+    db_pool_size: int = Field(default=10, gt=0)
+
+    @property
+    def resolved_migrations_dir(self) -> Path:
+        """The Alembic script directory: the configured one, else the checkout's ``migrations/``."""
+        if self.migrations_dir is not None:
+            return self.migrations_dir
+        return Path(__file__).resolve().parent.parent / "migrations"

@@ -1,0 +1,1 @@
+"""Persistence: declarative base, models, engine and session handling, migrations."""

@@ -1,0 +1,16 @@
+"""Every table, imported here so that ``Base.metadata`` is complete for Alembic."""
+
+from app.db.models.audit import AuditEvent
+from app.db.models.auth import ApiToken
+from app.db.models.clusters import Cluster
+from app.db.models.idempotency import IdempotencyRecord
+from app.db.models.pricebooks import PriceBook, PriceBookVersion
+
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "Cluster",
+    "IdempotencyRecord",
+    "PriceBook",
+    "PriceBookVersion",
+]

@@ -1,0 +1,1 @@
+"""Logs, metrics and request ids: what operators see of a running service."""

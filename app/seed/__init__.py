@@ -1,0 +1,1 @@
+"""Sample data that makes a fresh installation show something."""
