@@ -331,16 +331,16 @@ def _numeric_ipv4(name: str) -> IPv4Address:
         raise CredentialError(SERVER_FIELD, f"host {name!r} is not a valid IPv4 address")
     values: list[int] = []
     for part in parts:
+        if _NUMERIC_LABEL.fullmatch(part) is None:
+            raise CredentialError(SERVER_FIELD, f"host {name!r} is not a valid IPv4 address")
         if part.startswith("0x"):
             values.append(int(part[2:] or "0", 16))
         elif len(part) > 1 and part.startswith("0"):
             if not set(part) <= set("01234567"):
                 raise CredentialError(SERVER_FIELD, f"host {name!r} is not a valid IPv4 address")
             values.append(int(part, 8))
-        elif part.isdigit():
-            values.append(int(part, 10))
         else:
-            raise CredentialError(SERVER_FIELD, f"host {name!r} is not a valid IPv4 address")
+            values.append(int(part, 10))
     last_limit = 256 ** (5 - len(parts))
     if any(v > 255 for v in values[:-1]) or values[-1] >= last_limit:
         raise CredentialError(SERVER_FIELD, f"host {name!r} is not a valid IPv4 address")
@@ -591,6 +591,12 @@ def _load_yaml(text: str) -> object:
         raise CredentialError(KUBECONFIG_FIELD, "must be a string")
     if len(text) > MAX_KUBECONFIG_CHARS:
         raise CredentialError(KUBECONFIG_FIELD, f"is longer than {MAX_KUBECONFIG_CHARS} characters")
+    unprintable = _StrictLoader.NON_PRINTABLE.search(text)
+    if unprintable is not None:
+        raise CredentialError(
+            KUBECONFIG_FIELD,
+            f"holds a control character YAML does not allow at position {unprintable.start() + 1}",
+        )
     loader = _StrictLoader(text)
     try:
         return loader.get_single_data()

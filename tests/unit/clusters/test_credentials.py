@@ -295,6 +295,7 @@ BILLION_LAUGHS = "\n".join(
         ("users: !!python/object/apply:os.system [id]", "constructor"),
         ("clusters: [unclosed", "line 1"),
         ("kind: Config\nkind: Config", "duplicate key 'kind'"),
+        ("kind: Config\x1f", "control character"),
     ],
 )
 def test_malformed_yaml_is_refused(text: str, fragment: str) -> None:
@@ -462,6 +463,8 @@ def test_public_addresses_are_accepted(url: str, no_side_effects: Guard) -> None
         ("https://1.2.3.4.5", "not a valid IPv4"),
         ("https://256.1.1.1", "not a valid IPv4"),
         ("https://09.1.1.1", "not a valid IPv4"),
+        ("https://0xzz.1", "not a valid IPv4"),
+        ("https://1.0x", "unusual spelling"),
         ("https://134744072", "unusual spelling of the IPv4 address 8.8.8.8"),
         ("https://[64:ff9b::a9fe:a9fe]", "NAT64 for 169.254.169.254"),
         ("https://[2002:7f00:1::]", "6to4"),
@@ -481,6 +484,29 @@ def test_bad_server_urls_are_refused(url: str, fragment: str) -> None:
 
     assert caught.value.field == "credentials.server"
     assert fragment in caught.value.message
+
+
+@given(
+    st.text(max_size=40)
+    | st.builds(
+        "https://{}".format,
+        st.text(alphabet="0123456789abcdefx.:[]-@%/?#", max_size=30),
+    )
+)
+def test_any_server_text_is_accepted_or_refused_with_a_credential_error(url: str) -> None:
+    # Names resolve to nothing here, so no lookup leaves the machine.
+    def no_resolver(*args: object, **kwargs: object) -> list[tuple[object, ...]]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    refusal: CredentialError | None = None
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket, "getaddrinfo", no_resolver)
+        try:
+            validate_server_url(url, ())
+        except CredentialError as error:
+            refusal = error
+
+    assert refusal is None or refusal.field == "credentials.server"
 
 
 def _fake_resolver(
@@ -773,3 +799,53 @@ def test_kubeconfig_generated_by_kubectl_style_dump_parses() -> None:
     text = yaml.safe_dump(document, default_flow_style=False, default_style='"')
 
     assert parse_kubeconfig(text, allowed_networks=ALLOWED).token == TOKEN
+
+
+def test_key_written_by_openssl_ecparam_with_its_parameters_block_is_accepted() -> None:
+    parameters = "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n"
+
+    credentials = credentials_from_fields(
+        server=SERVER,
+        ca_data=pki().ca_pem,
+        client_certificate_data=pki().client_certificate_pem,
+        client_key_data=parameters + pki().client_key_pem,
+        allowed_networks=ALLOWED,
+    )
+
+    assert credentials.auth_kind == "client-certificate"
+
+
+_KUBECONFIG_WORDS = st.sampled_from(
+    (
+        "clusters",
+        "users",
+        "contexts",
+        "cluster",
+        "user",
+        "context",
+        "name",
+        "server",
+        "token",
+        "exec",
+        "prod",
+        "admin",
+        "certificate-authority-data",
+        "current-context",
+        SERVER,
+    )
+)
+_YAML_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | _KUBECONFIG_WORDS,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(_KUBECONFIG_WORDS, inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(st.text(max_size=200) | _YAML_VALUES.map(yaml.safe_dump))
+def test_any_document_is_accepted_or_refused_with_a_credential_error(text: str) -> None:
+    try:
+        parse_kubeconfig(text, allowed_networks=ALLOWED)
+    except CredentialError as error:
+        assert error.field.startswith(KC)  # noqa: PT017 - the field of any refusal
