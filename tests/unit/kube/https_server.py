@@ -15,6 +15,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
 from tests.unit.kube.pki import Issued
 
 
@@ -59,7 +62,9 @@ class HttpsServer:
         self._server.answer = answer
         self._server.received = self.received
         self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -93,12 +98,12 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def _respond(self) -> None:
-        certificate = (
-            self.connection.getpeercert() if isinstance(self.connection, ssl.SSLSocket) else None
-        )
         subject = None
-        if certificate:
-            subject = dict(item[0] for item in certificate["subject"])["commonName"]
+        if isinstance(self.connection, ssl.SSLSocket):
+            der = self.connection.getpeercert(binary_form=True)
+            if der is not None:
+                names = x509.load_der_x509_certificate(der).subject
+                subject = str(names.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value)
         self.server.received.append(
             Received(
                 self.command,
