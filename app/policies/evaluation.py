@@ -6,6 +6,7 @@ exceptions cover it, then answers per cluster. A ``require`` rule that cannot be
 (missing field, type error) counts as violated: it fails closed and says why.
 """
 
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +21,10 @@ from app.policies.documents import (
     parse_documents,
 )
 from app.policies.expressions import EvaluationError, Expression
+from app.policies.variables import Facts, cluster_facts, workload_facts
 from app.scheduling.types import ClusterSnapshot, WorkloadSpec
+
+_CLASSES_PER_CLUSTER = 64
 
 
 @dataclass(frozen=True)
@@ -62,15 +66,27 @@ class AppliedRule:
     policy: PlacementPolicy
     rule: Rule
     excepted_by: str | None
+    workload_key: tuple[object, ...]
 
 
 @dataclass(frozen=True)
-class AppliedPolicies:
+class AppliedPolicies:  # not slotted: caches its keys in __dict__
     """The rules that apply to one workload, split by kind, plus notes about matching."""
 
     require: tuple[AppliedRule, ...]
     prefer: tuple[AppliedRule, ...]
     notes: tuple[str, ...]
+    workload: Facts
+
+    @property
+    def require_key(self) -> tuple[object, ...]:
+        """Identifies what the ``require`` verdicts depend on besides the cluster."""
+        return _applied_key(self, "require", self.require)
+
+    @property
+    def prefer_key(self) -> tuple[object, ...]:
+        """Identifies what the ``prefer`` score depends on besides the cluster."""
+        return _applied_key(self, "prefer", self.prefer)
 
     @property
     def prefer_weight_total(self) -> int:
@@ -85,8 +101,8 @@ class PolicySet:
 
         >>> policies = PolicySet.from_text(open("policies/restricted-data-onprem.yaml").read())
         >>> applied = policies.applicable(workload, now)
-        >>> policies.violations(applied, workload, cluster)
-        []
+        >>> policies.violations(applied, cluster)
+        ()
     """
 
     def __init__(self, documents: Iterable[PolicyDocument] = ()) -> None:
@@ -94,6 +110,8 @@ class PolicySet:
         self.placement = tuple(d for d in self.documents if isinstance(d, PlacementPolicy))
         self.budgets = tuple(d for d in self.documents if isinstance(d, BudgetPolicy))
         self.exceptions = tuple(d for d in self.documents if isinstance(d, PolicyException))
+        self._cache: weakref.WeakKeyDictionary[ClusterSnapshot, dict[tuple[object, ...], object]]
+        self._cache = weakref.WeakKeyDictionary()
 
     @classmethod
     def from_text(cls, *texts: str) -> "PolicySet":
@@ -122,6 +140,7 @@ class PolicySet:
         require: list[AppliedRule] = []
         prefer: list[AppliedRule] = []
         notes: list[str] = []
+        wfacts = workload_facts(workload)
         exceptions = [
             e
             for e in self.exceptions
@@ -139,54 +158,46 @@ class PolicySet:
                     ),
                     None,
                 )
-                applied = AppliedRule(policy, rule, waiver)
+                key = wfacts.key(rule.expression.workload_fields)
+                applied = AppliedRule(policy, rule, waiver, key)
                 (require if rule.require is not None else prefer).append(applied)
-        return AppliedPolicies(tuple(require), tuple(prefer), tuple(notes))
+        return AppliedPolicies(tuple(require), tuple(prefer), tuple(notes), wfacts)
 
-    @staticmethod
     def violations(
-        applied: AppliedPolicies, workload: WorkloadSpec, cluster: ClusterSnapshot
-    ) -> list[RuleVerdict]:
-        """Return the ``require`` rules ``cluster`` breaks for ``workload`` (empty: all hold)."""
-        found: list[RuleVerdict] = []
-        for item in applied.require:
-            expression = item.rule.require
-            assert expression is not None  # noqa: S101 - require rules have one
-            error = None
-            try:
-                if _truth(expression, workload, cluster):
-                    continue
-            except EvaluationError as exc:
-                error = str(exc)
-            found.append(
-                RuleVerdict(
-                    item.policy.name,
-                    item.rule.name,
-                    item.policy.mode,
-                    item.rule.message,
-                    error,
-                    item.excepted_by,
-                )
-            )
-        return found
+        self, applied: AppliedPolicies, cluster: ClusterSnapshot
+    ) -> tuple[RuleVerdict, ...]:
+        """Return the ``require`` rules ``cluster`` breaks (empty: all hold), memoized per
+        cluster object and workload class."""
+        if not applied.require:
+            return ()
+        cached = self._per_cluster(cluster)
+        key = applied.require_key
+        found = cached.get(key)
+        if found is None:
+            found = _violations(applied, cluster_facts(cluster))
+            cached[key] = found
+        verdicts: tuple[RuleVerdict, ...] = found  # type: ignore[assignment]
+        return verdicts
 
-    @staticmethod
-    def preference(
-        applied: AppliedPolicies, workload: WorkloadSpec, cluster: ClusterSnapshot
-    ) -> int:
+    def preference(self, applied: AppliedPolicies, cluster: ClusterSnapshot) -> int:
         """Return the summed weight of enforced ``prefer`` rules ``cluster`` satisfies."""
-        earned = 0
-        for item in applied.prefer:
-            if item.policy.mode is not Mode.ENFORCE:
-                continue
-            expression = item.rule.prefer
-            assert expression is not None  # noqa: S101 - prefer rules have one
-            try:
-                if _truth(expression, workload, cluster):
-                    earned += item.rule.weight
-            except EvaluationError:
-                continue
-        return earned
+        if not applied.prefer:
+            return 0
+        cached = self._per_cluster(cluster)
+        key = applied.prefer_key
+        earned = cached.get(key)
+        if earned is None:
+            earned = _preference(applied, cluster_facts(cluster))
+            cached[key] = earned
+        total: int = earned  # type: ignore[assignment]
+        return total
+
+    def _per_cluster(self, cluster: ClusterSnapshot) -> dict[tuple[object, ...], object]:
+        cached = self._cache.get(cluster)
+        if cached is None or len(cached) > _CLASSES_PER_CLUSTER:
+            cached = {}
+            self._cache[cluster] = cached
+        return cached
 
     def budgets_for(self, workload: WorkloadSpec) -> list[BudgetPolicy]:
         """Return the budgets that cover ``workload`` (its team's, and matching ones)."""
@@ -203,6 +214,64 @@ class PolicySet:
                         continue
             found.append(budget)
         return found
+
+
+def _applied_key(
+    applied: AppliedPolicies, kind: str, rules: tuple[AppliedRule, ...]
+) -> tuple[object, ...]:
+    slot = f"_{kind}_key"
+    key: tuple[object, ...] | None = applied.__dict__.get(slot)
+    if key is None:
+        key = (kind, *((id(a.rule), a.excepted_by, a.workload_key) for a in rules))
+        applied.__dict__[slot] = key
+    return key
+
+
+def _violations(applied: AppliedPolicies, cfacts: Facts) -> tuple[RuleVerdict, ...]:
+    found: list[RuleVerdict] = []
+    for item in applied.require:
+        expression = item.rule.expression
+        error = None
+        try:
+            if _truth_facts(expression, item.workload_key, applied.workload, cfacts):
+                continue
+        except EvaluationError as exc:
+            error = str(exc)
+        found.append(
+            RuleVerdict(
+                item.policy.name,
+                item.rule.name,
+                item.policy.mode,
+                item.rule.message,
+                error,
+                item.excepted_by,
+            )
+        )
+    return tuple(found)
+
+
+def _preference(applied: AppliedPolicies, cfacts: Facts) -> int:
+    earned = 0
+    for item in applied.prefer:
+        if item.policy.mode is not Mode.ENFORCE:
+            continue
+        try:
+            if _truth_facts(item.rule.expression, item.workload_key, applied.workload, cfacts):
+                earned += item.rule.weight
+        except EvaluationError:
+            continue
+    return earned
+
+
+def _truth_facts(
+    expression: Expression, workload_key: tuple[object, ...], wfacts: Facts, cfacts: Facts
+) -> bool:
+    value = expression.evaluate_facts(
+        workload_key, wfacts, cfacts if expression.reads_cluster else None
+    )
+    if not isinstance(value, bool):
+        raise EvaluationError(f"evaluated to {type(value).__name__} {value!r}, not a bool")
+    return value
 
 
 def _truth(expression: Expression, workload: WorkloadSpec, cluster: ClusterSnapshot | None) -> bool:

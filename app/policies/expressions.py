@@ -19,7 +19,7 @@ from app.policies.errors import PolicyError
 from app.policies.variables import (
     CLUSTER_FIELDS,
     WORKLOAD_FIELDS,
-    Fact,
+    Facts,
     cluster_facts,
     workload_facts,
 )
@@ -30,6 +30,7 @@ VARIABLES: Mapping[str, Mapping[str, object]] = {
     "cluster": CLUSTER_FIELDS,
 }
 _MEMO_LIMIT = 100_000
+_MISSING = object()
 _STRING = re.compile(
     r"""(?s)[rR]?(\"\"\".*?\"\"\"|'''.*?'''|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*')"""
 )
@@ -107,12 +108,20 @@ class Expression:
     def evaluate(self, workload: WorkloadSpec, cluster: ClusterSnapshot | None = None) -> object:
         """Return the expression's value (memoized), or raise :class:`EvaluationError`."""
         wfacts = workload_facts(workload)
-        cfacts = cluster_facts(cluster) if cluster is not None and self.reads_cluster else None
-        key = (_key(wfacts, self.workload_fields), _key(cfacts, self.cluster_fields))
+        return self.evaluate_facts(
+            wfacts.key(self.workload_fields),
+            wfacts,
+            cluster_facts(cluster) if cluster is not None and self.reads_cluster else None,
+        )
+
+    def evaluate_facts(
+        self, workload_key: tuple[object, ...], wfacts: Facts, cfacts: Facts | None
+    ) -> object:
+        """Like :meth:`evaluate`, with the workload's memo key already computed."""
+        key = (workload_key, None if cfacts is None else cfacts.key(self.cluster_fields))
         memo = self._memo()
-        if key in memo:
-            outcome = memo[key]
-        else:
+        outcome = memo.get(key, _MISSING)
+        if outcome is _MISSING:
             outcome = self._run(wfacts, cfacts)
             if len(memo) >= _MEMO_LIMIT:
                 memo.clear()
@@ -128,12 +137,12 @@ class Expression:
             self.__dict__["_results"] = memo
         return memo
 
-    def _run(self, wfacts: dict[str, Fact], cfacts: dict[str, Fact] | None) -> object:
+    def _run(self, wfacts: Facts, cfacts: Facts | None) -> object:
         context: dict[str, object] = {}
         if self.workload_fields is None or self.workload_fields:
-            context["workload"] = _values(wfacts, self.workload_fields)
+            context["workload"] = wfacts.values(self.workload_fields)
         if cfacts is not None:
-            context["cluster"] = _values(cfacts, self.cluster_fields)
+            context["cluster"] = cfacts.values(self.cluster_fields)
         elif self.reads_cluster:
             return EvaluationError("cluster is not available here")
         try:
@@ -148,18 +157,6 @@ class Expression:
 
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else "evaluation failed"
-
-
-def _key(facts: dict[str, Fact] | None, fields: tuple[str, ...] | None) -> object:
-    if facts is None or fields == ():
-        return None
-    names = facts.keys() if fields is None else fields
-    return tuple(facts[name][0] for name in names)
-
-
-def _values(facts: dict[str, Fact], fields: tuple[str, ...] | None) -> dict[str, object]:
-    names = facts.keys() if fields is None else fields
-    return {name: facts[name][1] for name in names}
 
 
 def compile_expression(

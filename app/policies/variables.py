@@ -1,9 +1,9 @@
 """The variables a policy expression sees: ``workload`` and ``cluster`` (see docs/policies.md).
 
 Each variable is a CEL map whose fields are listed in :data:`WORKLOAD_FIELDS` and
-:data:`CLUSTER_FIELDS` with a one-line description. Facts are computed once per snapshot
-object and reused: :func:`cluster_facts` returns, per field, a hashable key (for memoizing
-rule results) and the value handed to CEL.
+:data:`CLUSTER_FIELDS` with a one-line description. :func:`cluster_facts` returns, per field,
+a hashable key (for memoizing rule results) and the value handed to CEL, built once per
+snapshot object and only for the fields some expression reads.
 """
 
 import weakref
@@ -84,27 +84,55 @@ WORKLOAD_FIELDS: Mapping[str, tuple[str, Callable[[WorkloadSpec], Fact]]] = {
 }
 """The fields of ``workload``: name → (description, fact builder)."""
 
-_cluster_cache: "weakref.WeakKeyDictionary[ClusterSnapshot, dict[str, Fact]]" = (
-    weakref.WeakKeyDictionary()
-)
-_workload_cache: "weakref.WeakKeyDictionary[WorkloadSpec, dict[str, Fact]]" = (
-    weakref.WeakKeyDictionary()
-)
+
+class Facts:
+    """The fields of one variable for one object, each built on first use and then kept."""
+
+    __slots__ = ("_builders", "_built", "_source")
+
+    def __init__(
+        self, source: object, builders: Mapping[str, tuple[str, Callable[[Any], Fact]]]
+    ) -> None:
+        self._source = source
+        self._builders = builders
+        self._built: dict[str, Fact] = {}
+
+    def fact(self, name: str) -> Fact:
+        """Return the memo key and CEL value of field ``name``."""
+        built = self._built.get(name)
+        if built is None:
+            built = self._builders[name][1](self._source)
+            self._built[name] = built
+        return built
+
+    def key(self, fields: tuple[str, ...] | None) -> tuple[object, ...]:
+        """Return the memo key of ``fields`` (``None``: all fields)."""
+        names = self._builders if fields is None else fields
+        return tuple(self.fact(name)[0] for name in names)
+
+    def values(self, fields: tuple[str, ...] | None) -> dict[str, object]:
+        """Return the CEL map of ``fields`` (``None``: all fields)."""
+        names = self._builders if fields is None else fields
+        return {name: self.fact(name)[1] for name in names}
 
 
-def cluster_facts(cluster: ClusterSnapshot) -> dict[str, Fact]:
-    """Return every ``cluster`` field's memo key and CEL value, computed once per object."""
+_cluster_cache: "weakref.WeakKeyDictionary[ClusterSnapshot, Facts]" = weakref.WeakKeyDictionary()
+_workload_cache: "weakref.WeakKeyDictionary[WorkloadSpec, Facts]" = weakref.WeakKeyDictionary()
+
+
+def cluster_facts(cluster: ClusterSnapshot) -> Facts:
+    """Return the (lazily built) ``cluster`` fields of ``cluster``, one object per cluster."""
     facts = _cluster_cache.get(cluster)
     if facts is None:
-        facts = {name: build(cluster) for name, (_, build) in CLUSTER_FIELDS.items()}
+        facts = Facts(cluster, CLUSTER_FIELDS)
         _cluster_cache[cluster] = facts
     return facts
 
 
-def workload_facts(workload: WorkloadSpec) -> dict[str, Fact]:
-    """Return every ``workload`` field's memo key and CEL value, computed once per object."""
+def workload_facts(workload: WorkloadSpec) -> Facts:
+    """Return the (lazily built) ``workload`` fields of ``workload``, one object per workload."""
     facts = _workload_cache.get(workload)
     if facts is None:
-        facts = {name: build(workload) for name, (_, build) in WORKLOAD_FIELDS.items()}
+        facts = Facts(workload, WORKLOAD_FIELDS)
         _workload_cache[workload] = facts
     return facts

@@ -51,7 +51,7 @@ class CycleState:
         self.demand: Resources = workload.replica_demand
         self.applied: AppliedPolicies = policies.applicable(workload, now)
         self.fit_replicas: dict[str, int] = {}
-        self.audit: dict[str, list[RuleVerdict]] = {}
+        self.audit: dict[str, tuple[RuleVerdict, ...]] = {}
         self.data: dict[str, Any] = {}
 
     @property

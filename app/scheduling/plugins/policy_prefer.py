@@ -18,7 +18,7 @@ class PolicyPreferScore:
         """Sum the weights of the satisfied preferences."""
         if not state.applied.prefer:
             return 0
-        return state.policies.preference(state.applied, state.workload, cluster)
+        return state.policies.preference(state.applied, cluster)
 
     def normalize(self, state: CycleState, scores: dict[str, float]) -> dict[str, int]:
         """Divide by the total weight a cluster could earn."""

@@ -24,7 +24,7 @@ class PolicyRequireFilter:
         """Evaluate every applicable ``require`` rule (memoized) against ``cluster``."""
         if not state.applied.require:
             return None
-        verdicts = state.policies.violations(state.applied, state.workload, cluster)
+        verdicts = state.policies.violations(state.applied, cluster)
         if not verdicts:
             return None
         blocking = [v for v in verdicts if v.blocks]
