@@ -98,12 +98,14 @@ def _summary(
     team_left: IntArray | None,
 ) -> str:
     kinds = Counter(reason.split(" (")[0] for reason in per_cluster.values())
-    parts = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
+    parts = ", ".join(
+        f"{n} {kind}" for kind, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
     text = f"0/{problem.n_clusters} clusters available: {parts}"
     if team_left is not None and problem.team is not None:
         team = int(problem.team[w])
         if problem.team_budget is not None and problem.team_budget[team] >= 0:
-            cheapest = np.where(problem.allowed[w], problem.unit_cost[w], np.iinfo(np.int64).max)
-            if cheapest.min() * problem.replicas[w] > team_left[team]:
+            costs = problem.unit_cost[w][problem.allowed[w]]
+            if costs.size and int(costs.min()) * int(problem.replicas[w]) > team_left[team]:
                 text += "; the team's budget cannot pay for it"
     return text
