@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Numeric, and_, case, cast, delete, false, not_, or_, select
+from sqlalchemy import ColumnElement, Numeric, case, cast, delete, false, not_, or_, select
 
 from app.db.models import Cluster
 from app.db.repository import Repository
@@ -78,7 +78,7 @@ class ClusterRepository(Repository):
             conditions.extend(requirement_clause(r) for r in criteria.selector.requirements)
         if after_name is not None:
             conditions.append(Cluster.name > after_name)
-        query = select(Cluster).where(and_(*conditions)).order_by(Cluster.name).limit(limit)
+        query = select(Cluster).where(*conditions).order_by(Cluster.name).limit(limit)
         return (await self.session.scalars(query)).all()
 
     async def credentials_of(self, cluster_id: uuid.UUID) -> bytes | None:

@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import exists, select
 
 from app.db.models import Cluster, PriceBook, PriceBookVersion
 from app.db.repository import Repository
@@ -40,18 +40,21 @@ class PriceBookRepository(Repository):
         ids = list(book_ids)
         if not ids:
             return []
+        in_effect = (
+            select(PriceBookVersion.id)
+            .where(
+                PriceBookVersion.price_book_id == PriceBook.id,
+                PriceBookVersion.effective_from <= at,
+            )
+            .order_by(PriceBookVersion.effective_from.desc())
+            .limit(1)
+            .correlate(PriceBook)
+            .scalar_subquery()
+        )
         query = (
             select(PriceBook, PriceBookVersion)
-            .outerjoin(
-                PriceBookVersion,
-                and_(
-                    PriceBookVersion.price_book_id == PriceBook.id,
-                    PriceBookVersion.effective_from <= at,
-                ),
-            )
+            .outerjoin(PriceBookVersion, PriceBookVersion.id == in_effect)
             .where(PriceBook.id.in_(ids))
-            .order_by(PriceBook.id, PriceBookVersion.effective_from.desc().nulls_last())
-            .distinct(PriceBook.id)
         )
         return [(book, version) for book, version in (await self.session.execute(query)).all()]
 
