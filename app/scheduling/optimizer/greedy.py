@@ -6,6 +6,7 @@ is the same procedure with any order and any per-replica price, which the optimi
 with capacity prices from the LP relaxation ("dual-priced greedy") to build its hints.
 """
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,10 +93,19 @@ class _FleetState:
         return True
 
     def commit(self, w: int, row: IntArray) -> None:
+        self._apply(w, row, 1)
         self.x[w] = row
-        self.remaining -= np.outer(row, self.problem.requests[w])
+
+    def release(self, w: int) -> IntArray:
+        row = self.x[w].copy()
+        self._apply(w, row, -1)
+        self.x[w] = 0
+        return row
+
+    def _apply(self, w: int, row: IntArray, sign: int) -> None:
+        self.remaining -= sign * np.outer(row, self.problem.requests[w])
         if self.problem.team_budget is not None and self.problem.team is not None:
-            self.team_spend[self.problem.team[w]] += int(row @ self.problem.unit_cost[w])
+            self.team_spend[self.problem.team[w]] += sign * int(row @ self.problem.unit_cost[w])
 
 
 @dataclass(frozen=True)
@@ -164,3 +174,41 @@ def _choose(state: _FleetState, w: int, price: FloatArray) -> IntArray | None:
             row[c] += take
             left -= take
     return row if left == 0 else None
+
+
+def improve_by_moves(
+    problem: BatchProblem, x: IntArray, price: FloatArray, deadline: float
+) -> IntArray:
+    """Local search: re-place one workload at a time where it costs less, until none gains.
+
+    Each step takes a workload out, places it again at its cheapest spot given everything
+    else (same rules as :func:`greedy_fill`), and keeps the move only if the objective
+    drops. Unplaced workloads get a try too. Stops at ``deadline`` (``time.monotonic``).
+    """
+    state = _FleetState(problem)
+    for w in np.flatnonzero(x.sum(axis=1) > 0).tolist():
+        state.commit(w, x[w])
+    cost = problem.effective_cost()
+    current = problem.current_or_zero()
+
+    def value(w: int, row: IntArray) -> int:
+        if not row.any():
+            return problem.unplaced_penalty()
+        moved = np.maximum(current[w] - row, 0).sum()
+        return int(row @ cost[w]) + problem.move_penalty * int(moved)
+
+    improved = True
+    while improved and time.monotonic() < deadline:
+        improved = False
+        values = np.array([value(w, state.x[w]) for w in range(problem.n_workloads)])
+        for w in np.argsort(-values, kind="stable").tolist():
+            if time.monotonic() >= deadline:
+                break
+            old = state.release(w)
+            row = _choose(state, w, price[w])
+            if row is not None and state.affordable(w, row) and value(w, row) < values[w]:
+                state.commit(w, row)
+                improved = True
+            else:
+                state.commit(w, old)
+    return state.x

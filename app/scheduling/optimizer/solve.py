@@ -7,7 +7,8 @@ For each independent part of the batch (:mod:`.decompose`):
 2. the largest-first greedy baseline (what one-at-a-time schedulers do);
 3. the LP relaxation (GLOP dual simplex over LP-identical groups) gives capacity prices and a
    certified Lagrangian lower bound (:mod:`.bound`);
-4. a greedy priced with those capacity prices, most constrained workloads first;
+4. a greedy priced with those capacity prices, most constrained workloads first, rounding
+   the LP's plan; then local search moving one workload at a time;
 5. CP-SAT over groups of interchangeable workloads (:mod:`.cpsat`), warm-started from the
    best placement so far. Small parts keep every allowed cluster, so CP-SAT's own bound is
    valid too; large parts keep, per group, the clusters cheapest under the LP prices plus
@@ -36,6 +37,7 @@ from app.scheduling.optimizer.greedy import (
     constrained_order,
     greedy_baseline,
     greedy_fill,
+    improve_by_moves,
     replica_prices,
 )
 from app.scheduling.optimizer.problem import (
@@ -69,7 +71,8 @@ class SolverConfig:
     (CP-SAT's work units) makes runs reproducible regardless of machine load when set
     together with ``num_workers=1``. Parts with at most ``full_model_columns`` allowed
     (group, cluster) pairs get the complete CP-SAT model; larger ones keep
-    ``columns_per_group`` cheapest clusters per group under the LP prices.
+    ``columns_per_group`` cheapest clusters per group under the LP prices. Local search
+    (moving one workload at a time) may use ``local_search_share`` of the time left.
     """
 
     time_limit: float = 10.0
@@ -79,6 +82,7 @@ class SolverConfig:
     deterministic_time_limit: float | None = None
     full_model_columns: int = 20_000
     columns_per_group: int = 3
+    local_search_share: float = 0.2
 
 
 @dataclass(frozen=True)
@@ -233,6 +237,10 @@ def _solve_part(problem: BatchProblem, config: SolverConfig, deadline: float) ->
     candidates = [baseline, greedy_fill(problem, constrained_order(problem), priced, plan)]
     best = min(candidates, key=lambda x: _objective(problem, x))
     stats["priced_greedy_s"] = time.monotonic() - clock
+    clock = time.monotonic()
+    search_until = clock + config.local_search_share * max(0.0, deadline - clock)
+    best = improve_by_moves(problem, best, replica_prices(problem), search_until)
+    stats["local_search_s"] = time.monotonic() - clock
     penalty = problem.unplaced_penalty()
     min_unplaced = _proven_unplaced(bound, penalty)
     cost_bound = bound - penalty * min_unplaced
