@@ -1,7 +1,7 @@
 """Batch optimizer benchmark: time, certified gap, cost and placements against greedy.
 
-Run: ``.venv/bin/python -m bench.bench_optimizer`` (all sizes) or
-``.venv/bin/python -m bench.bench_optimizer --sizes 1000x20 --seeds 1 2 3``.
+Run: ``.venv/bin/python bench/bench_optimizer.py`` (all sizes) or
+``.venv/bin/python bench/bench_optimizer.py --sizes 1000x20 --seeds 1 2 3``.
 
 Instances come from :mod:`bench.optimizer_instances` (its docstring describes them). Per
 size the solver gets the goal's time limit and stops at half the goal's gap. Columns:
@@ -18,8 +18,9 @@ size the solver gets the goal's time limit and stops at half the goal's gap. Col
 import argparse
 import time
 
+from optimizer_instances import generate
+
 from app.scheduling.optimizer import SolverConfig, solve_batch, violations
-from bench.optimizer_instances import generate
 
 GOALS = {
     (1_000, 20): (5.0, 0.001),
