@@ -11,7 +11,8 @@ A :class:`Profile` names the enabled plugins and the weight of each score plugin
 read only the immutable snapshot and the :class:`CycleState`; they never do I/O.
 """
 
-from collections.abc import Callable, Mapping, Sequence
+import weakref
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -27,6 +28,8 @@ from app.scheduling.types import (
 )
 
 MAX_SCORE = 100
+_CLASSES_PER_SNAPSHOT = 64
+"""Distinct workload classes whose static verdicts are kept per snapshot (a bound on memory)."""
 
 
 class CycleState:
@@ -66,13 +69,28 @@ class CycleState:
 @runtime_checkable
 class FilterPlugin(Protocol):
     """Rejects clusters that cannot take the workload; ``static`` ones ignore capacity and
-    other workloads, so the batch optimizer can reuse them to find the allowed pairs."""
+    other workloads, so the batch optimizer can reuse them to find the allowed pairs.
+    Static filters implement :class:`StaticFilterPlugin`."""
 
     name: str
     static: bool
 
     def filter(self, state: CycleState, cluster: ClusterSnapshot) -> Status | None:
         """Return ``None`` when ``cluster`` passes, else why not."""
+
+
+@runtime_checkable
+class StaticFilterPlugin(FilterPlugin, Protocol):
+    """A filter whose verdict on a cluster, and anything it records in ``state.audit``,
+    depends only on the cluster and on :meth:`equivalence`.
+
+    The framework reuses a snapshot's static verdicts for every workload with equal keys (as
+    kube-scheduler's equivalence cache did), so a fleet is filtered once per class of
+    workloads rather than once per decision.
+    """
+
+    def equivalence(self, state: CycleState) -> Hashable:
+        """What, besides the cluster, the verdict depends on (hashable, compared by ``==``)."""
 
 
 @runtime_checkable
@@ -157,6 +175,14 @@ class FilterResult:
     rejected: Mapping[str, Status]
 
 
+@dataclass(frozen=True)
+class _StaticPass:
+    """The outcome of a run of static filters over a snapshot, for one equivalence class."""
+
+    result: FilterResult
+    audit: Mapping[str, tuple[RuleVerdict, ...]]
+
+
 class Framework:
     """Instantiates a profile's plugins from a registry and runs them for one decision."""
 
@@ -171,26 +197,42 @@ class Framework:
         self.filters: tuple[FilterPlugin, ...] = tuple(
             _typed(build(n), FilterPlugin, n) for n in profile.filters
         )
+        for plugin in self.filters:
+            if plugin.static:
+                _typed(plugin, StaticFilterPlugin, plugin.name)
         self.scorers: tuple[tuple[ScorePlugin, int], ...] = tuple(
             (_typed(build(n), ScorePlugin, n), w) for n, w in profile.scores
         )
         self.checks: tuple[PlacementCheckPlugin, ...] = tuple(
             _typed(build(n), PlacementCheckPlugin, n) for n in profile.checks
         )
+        self._static: tuple[StaticFilterPlugin, ...] = tuple(
+            f for f in self.filters if isinstance(f, StaticFilterPlugin) and f.static
+        )
+        # Only the leading static filters are cached as a block: a cluster stops at its first
+        # rejection, so whether a later static filter even runs depends on dynamic ones.
+        leading = next((i for i, f in enumerate(self.filters) if not f.static), len(self.filters))
+        self._static_prefix = self._static[:leading]
+        self._dynamic = self.filters[leading:]
+        self._static_cache: weakref.WeakKeyDictionary[
+            InventorySnapshot, dict[Hashable, _StaticPass]
+        ] = weakref.WeakKeyDictionary()
 
-    def run_filters(
-        self,
-        state: CycleState,
-        clusters: Sequence[ClusterSnapshot],
-        *,
-        static_only: bool = False,
-    ) -> FilterResult:
-        """Run filters over ``clusters``; each cluster stops at the first rejection."""
-        filters = [f for f in self.filters if f.static or not static_only]
+    def run_filters(self, state: CycleState, *, static_only: bool = False) -> FilterResult:
+        """Run filters over the snapshot's clusters; each stops at its first rejection.
+
+        The leading static filters' verdicts come from the equivalence cache; the rest run
+        per cluster on those that pass.
+        """
+        if static_only:
+            return self._static_pass(state, self._static).result
+        static = self._static_pass(state, self._static_prefix)
+        if not self._dynamic:
+            return static.result
         feasible: list[ClusterSnapshot] = []
-        rejected: dict[str, Status] = {}
-        for cluster in clusters:
-            for plugin in filters:
+        rejected = dict(static.result.rejected)
+        for cluster in static.result.feasible:
+            for plugin in self._dynamic:
                 status = plugin.filter(state, cluster)
                 if status is not None:
                     rejected[cluster.name] = status
@@ -198,6 +240,39 @@ class Framework:
             else:
                 feasible.append(cluster)
         return FilterResult(tuple(feasible), rejected)
+
+    def _static_pass(
+        self, state: CycleState, filters: tuple[StaticFilterPlugin, ...]
+    ) -> _StaticPass:
+        """Run ``filters`` (all static) over the snapshot, or reuse an earlier equal run.
+
+        Keyed on the policy set itself (its rule ids appear in policy keys, and holding it
+        keeps those ids from being reused) and every filter's equivalence key.
+        """
+        key = (state.policies, filters, *(f.equivalence(state) for f in filters))
+        classes = self._static_cache.get(state.snapshot)
+        if classes is None or len(classes) >= _CLASSES_PER_SNAPSHOT:
+            classes = {}
+            self._static_cache[state.snapshot] = classes
+        found = classes.get(key)
+        if found is not None:
+            state.audit.update(found.audit)
+            return found
+        before = dict(state.audit)
+        feasible: list[ClusterSnapshot] = []
+        rejected: dict[str, Status] = {}
+        for cluster in state.snapshot.clusters:
+            for plugin in filters:
+                status = plugin.filter(state, cluster)
+                if status is not None:
+                    rejected[cluster.name] = status
+                    break
+            else:
+                feasible.append(cluster)
+        audit = {n: v for n, v in state.audit.items() if before.get(n) is not v}
+        found = _StaticPass(FilterResult(tuple(feasible), rejected), audit)
+        classes[key] = found
+        return found
 
     def all_rejections(self, state: CycleState, cluster: ClusterSnapshot) -> list[Status]:
         """Run every filter on ``cluster`` without stopping: all that stands in the way."""

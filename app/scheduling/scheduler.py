@@ -61,14 +61,14 @@ class Scheduler:
         taints, policy ``require`` rules), ignoring capacity and other workloads, with the
         reason for each excluded cluster. The batch optimizer's allowed pairs."""
         state = CycleState(snapshot, workload, self.policies, now)
-        return self.framework.run_filters(state, snapshot.clusters, static_only=True)
+        return self.framework.run_filters(state, static_only=True)
 
     def decide(
         self, snapshot: InventorySnapshot, workload: WorkloadSpec, now: datetime
     ) -> Decision:
         """Decide where ``workload`` goes in ``snapshot`` at ``now``, with the explanation."""
         state = CycleState(snapshot, workload, self.policies, now)
-        filtered = self.framework.run_filters(state, snapshot.clusters)
+        filtered = self.framework.run_filters(state)
         scores = self.framework.run_scores(state, filtered.feasible)
         totals = {name: self.framework.weighted_total(s) for name, s in scores.items()}
         ranked = sorted(filtered.feasible, key=lambda c: (-totals[c.name], c.name))

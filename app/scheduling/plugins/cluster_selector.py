@@ -1,6 +1,6 @@
 """ClusterSelector filter: the workload's label selector must match the cluster's labels."""
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 from app.scheduling.framework import CycleState
@@ -15,6 +15,10 @@ class ClusterSelectorFilter:
 
     name = NAME
     static = True
+
+    def equivalence(self, state: CycleState) -> Hashable:
+        """The workload's cluster selector."""
+        return state.workload.placement.cluster_selector
 
     def filter(self, state: CycleState, cluster: ClusterSnapshot) -> Status | None:
         """Pass when there is no selector or every requirement holds."""

@@ -1,6 +1,6 @@
 """ClusterState filter: only ``Ready`` clusters take new replicas."""
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 from app.scheduling.framework import CycleState
@@ -20,6 +20,10 @@ class ClusterStateFilter:
 
     name = NAME
     static = True
+
+    def equivalence(self, state: CycleState) -> Hashable:
+        """Depends on the cluster alone."""
+        return None
 
     def filter(self, state: CycleState, cluster: ClusterSnapshot) -> Status | None:
         """Pass ``Ready`` clusters only."""

@@ -4,7 +4,7 @@ Audit-mode and excepted violations do not filter; they are kept in the cycle sta
 decision reports them if the cluster is chosen. A rule that cannot be evaluated fails closed.
 """
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 from app.scheduling.framework import CycleState
@@ -19,6 +19,10 @@ class PolicyRequireFilter:
 
     name = NAME
     static = True
+
+    def equivalence(self, state: CycleState) -> Hashable:
+        """The applicable ``require`` rules, their waivers and the workload fields they read."""
+        return state.applied.require_key
 
     def filter(self, state: CycleState, cluster: ClusterSnapshot) -> Status | None:
         """Evaluate every applicable ``require`` rule (memoized) against ``cluster``."""

@@ -1,6 +1,6 @@
 """TaintToleration: untolerated NoSchedule/NoExecute taints filter, PreferNoSchedule scores."""
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 from app.kubetypes.taints import TaintEffect, untolerated_taints
@@ -17,6 +17,10 @@ class TaintToleration:
 
     name = NAME
     static = True
+
+    def equivalence(self, state: CycleState) -> Hashable:
+        """The workload's tolerations."""
+        return state.workload.placement.tolerations
 
     def filter(self, state: CycleState, cluster: ClusterSnapshot) -> Status | None:
         """Reject clusters with a hard taint the workload does not tolerate."""
