@@ -8,7 +8,7 @@ from prometheus_client import CollectorRegistry
 
 from app.api.errors import install_error_handlers
 from app.api.middleware import RequestContextMiddleware
-from app.api.openapi import build_openapi, document_routes
+from app.api.openapi import build_openapi
 from app.api.router import mount_routers
 from app.clusters.service import ClusterPolicy
 from app.config import Settings
@@ -59,7 +59,6 @@ def create_app(
     app.state.cluster_policy = policy or cluster_policy(settings)
     install_error_handlers(app)
     mount_routers(app)
-    document_routes(app)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     app.add_middleware(
         RequestContextMiddleware,

@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
@@ -22,6 +22,8 @@ from app.errors import (
 )
 
 ROLES_EXTENSION = "x-placer-roles"
+# Ids of routes already documented; the routes are module-level and live as long as this set.
+_documented: set[int] = set()
 
 
 def _dependants(dependant: Dependant) -> Iterator[Dependant]:
@@ -39,11 +41,16 @@ def route_roles(route: APIRoute) -> tuple[Role, ...] | None:
     return None
 
 
-def document_routes(app: FastAPI) -> None:
-    """Declare on each operation the roles it admits and the problems it may answer with."""
-    for route in app.routes:
-        if not isinstance(route, APIRoute):
+def document_routes(router: APIRouter) -> None:
+    """Declare on each operation the roles it admits and the problems it may answer with.
+
+    Applied to a router before it is included, while its routes are still plain ``APIRoute``s;
+    routers are module-level objects, so a second application must not document them twice.
+    """
+    for route in router.routes:
+        if not isinstance(route, APIRoute) or id(route) in _documented:
             continue
+        _documented.add(id(route))
         roles = route_roles(route)
         declared: dict[int | str, dict[str, Any]] = problem_responses(ServiceUnavailable)
         if roles is not None:

@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 
 from app.api import health
+from app.api.openapi import document_routes
 from app.audit import routes as audit_routes
 from app.auth import routes as auth_routes
 from app.clusters import routes as cluster_routes
@@ -11,8 +12,12 @@ from app.pricebooks import routes as price_book_routes
 
 def mount_routers(app: FastAPI) -> None:
     """Include the operational endpoints and every ``/v1`` router."""
-    app.include_router(health.router)
-    app.include_router(cluster_routes.router)
-    app.include_router(price_book_routes.router)
-    app.include_router(auth_routes.router)
-    app.include_router(audit_routes.router)
+    for router in (
+        health.router,
+        cluster_routes.router,
+        price_book_routes.router,
+        auth_routes.router,
+        audit_routes.router,
+    ):
+        document_routes(router)
+        app.include_router(router)

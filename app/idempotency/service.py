@@ -64,8 +64,9 @@ def request_fingerprint(body: BaseModel) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _lock_id(*parts: str) -> int:
-    digest = hashlib.sha256("\x00".join(parts).encode()).digest()
+def lock_id_for(token: str, route: str, key: str) -> int:
+    """The advisory lock a request with this token, route and key holds while it runs."""
+    digest = hashlib.sha256("\x00".join((token, route, key)).encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
@@ -87,7 +88,7 @@ async def run_idempotently(
         )
     repository = IdempotencyRepository(session)
     token = str(principal.token_id)
-    if not await repository.lock(_lock_id(token, route, key)):
+    if not await repository.lock(lock_id_for(token, route, key)):
         raise RequestInFlight("retry when the first request has finished", field="Idempotency-Key")
     fingerprint = request_fingerprint(body)
     record = await repository.find(principal.token_id, route, key)

@@ -187,6 +187,7 @@ HOSTILE_IDS = [case[0] for case in _hostile_kubeconfigs(Path("/x"), 1)]
 @pytest.mark.parametrize("case", HOSTILE_IDS)
 async def test_hostile_kubeconfig_is_refused_without_side_effects(
     app_client: httpx.AsyncClient,
+    *,
     admin_token: str,
     raw_db: psycopg.Connection[Any],
     listener: socket.socket,

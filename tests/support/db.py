@@ -39,7 +39,9 @@ def postgres_admin_url() -> Iterator[str]:
     # unprivileged user, who must be able to traverse every parent.
     parent = Path(tempfile.mkdtemp(prefix="placer-test-pg-"))
     parent.chmod(0o755)
-    server = pgserver.get_server(parent / "data", cleanup_mode="delete")
+    server = pgserver.get_server(  # type: ignore[attr-defined]
+        parent / "data", cleanup_mode="delete"
+    )
     try:
         yield server.get_uri()
     finally:
