@@ -73,6 +73,7 @@ class GroupModel:
         self._placed: list[cp_model.IntVar] = []
         self._cost = problem.effective_cost()
         self._current = problem.current_or_zero()
+        self._spend = problem.spend_rate()
         for g, cols in enumerate(columns):
             self.vars.append(self._add_group(g, np.asarray(cols, dtype=np.int64)))
         self._add_shared_constraints()
@@ -136,9 +137,7 @@ class GroupModel:
         self, w: int, counts: list[cp_model.IntVar], cols: IntArray, per_unit: int, size: int
     ) -> None:
         problem = self.problem
-        spend = [
-            (v, per_unit * int(problem.unit_cost[w, c])) for v, c in zip(counts, cols, strict=True)
-        ]
+        spend = [(v, per_unit * int(self._spend[w, c])) for v, c in zip(counts, cols, strict=True)]
         spend = [(v, k) for v, k in spend if k]
         if not spend:
             return

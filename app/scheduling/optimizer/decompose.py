@@ -96,6 +96,7 @@ def subproblem(problem: BatchProblem, part: Part) -> BatchProblem:
         count=problem.count[ws],
         allowed=problem.allowed[np.ix_(ws, cs)],
         unit_cost=problem.unit_cost[np.ix_(ws, cs)],
+        spend_cost=cells(problem.spend_cost),
         preference=cells(problem.preference),
         current=cells(problem.current),
         team=rows(problem.team),

@@ -75,7 +75,7 @@ def _fit_reason(
         if x[other, c] > 0:
             return f"anti-affinity with {problem.workload_names[other]}"
     cap = -1 if problem.max_hourly_cost is None else int(problem.max_hourly_cost[w])
-    if 0 <= cap < problem.unit_cost[w, c] * problem.replicas[w]:
+    if 0 <= cap < problem.spend_rate()[w, c] * problem.replicas[w]:
         return "over the workload's maximum hourly cost"
     return "fits alone, but not together with the rest of its layout"
 
@@ -85,7 +85,7 @@ def _team_budget_left(problem: BatchProblem, x: IntArray) -> IntArray | None:
         return None
     spend = np.bincount(
         problem.team,
-        weights=(x * problem.unit_cost).sum(axis=1),
+        weights=(x * problem.spend_rate()).sum(axis=1),
         minlength=len(problem.team_budget),
     )
     return np.asarray(problem.team_budget - spend, dtype=np.int64)
@@ -105,7 +105,7 @@ def _summary(
     if team_left is not None and problem.team is not None:
         team = int(problem.team[w])
         if problem.team_budget is not None and problem.team_budget[team] >= 0:
-            costs = problem.unit_cost[w][problem.allowed[w]]
+            costs = problem.spend_rate()[w][problem.allowed[w]]
             if costs.size and int(costs.min()) * int(problem.replicas[w]) > team_left[team]:
                 text += "; the team's budget cannot pay for it"
     return text

@@ -81,7 +81,7 @@ class _FleetState:
 
     def affordable(self, w: int, row: IntArray) -> bool:
         problem = self.problem
-        cost = int(row @ problem.unit_cost[w])
+        cost = int(row @ problem.spend_rate()[w])
         cap = -1 if problem.max_hourly_cost is None else int(problem.max_hourly_cost[w])
         if 0 <= cap < cost:
             return False
@@ -97,7 +97,7 @@ class _FleetState:
         self.x[w] = row
 
     def release(self, w: int) -> IntArray:
-        row = self.x[w].copy()
+        row: IntArray = self.x[w].copy()
         self._apply(w, row, -1)
         self.x[w] = 0
         return row
@@ -105,7 +105,7 @@ class _FleetState:
     def _apply(self, w: int, row: IntArray, sign: int) -> None:
         self.remaining -= sign * np.outer(row, self.problem.requests[w])
         if self.problem.team_budget is not None and self.problem.team is not None:
-            self.team_spend[self.problem.team[w]] += sign * int(row @ self.problem.unit_cost[w])
+            self.team_spend[self.problem.team[w]] += sign * int(row @ self.problem.spend_rate()[w])
 
 
 @dataclass(frozen=True)

@@ -56,13 +56,17 @@ def _frozen(array: npt.ArrayLike, dtype: type) -> npt.NDArray[np.generic]:
 class BatchProblem:
     """A batch to place jointly. Arrays are copied and made read-only at construction.
 
-    Shapes: ``capacity`` [C, R] free capacity (already minus what is in use, *including*
-    this batch's current replicas: moving a workload frees what it holds); ``requests``
-    [W, R] per replica; ``allowed``, ``unit_cost``, ``preference`` and ``current`` [W, C].
+    Shapes: ``capacity`` [C, R] free capacity: what workloads outside the batch leave (the
+    batch's own current replicas are *not* subtracted; ``current`` says where they are);
+    ``requests`` [W, R] per replica; ``allowed``, ``unit_cost``, ``preference``, ``current``
+    [W, C].
     ``unit_cost`` is the marginal price of one replica-hour (0 on prepaid on-prem clusters);
     ``preference`` is subtracted from it (a weighted score expressed in money).
+    ``spend_cost`` [W, C] is what budgets and cost caps count per replica-hour (the
+    attributed cost, which charges on-prem replicas a share of the fixed cost); it defaults
+    to ``unit_cost``.
     ``count`` is N for ``SPREAD`` and ``DUPLICATED`` (ignored otherwise). ``team_budget`` [T]
-    caps each team's hourly spend on ``unit_cost`` (``NO_LIMIT`` for none);
+    caps each team's hourly spend (``NO_LIMIT`` for none);
     ``max_hourly_cost`` [W] caps each workload the same way. ``anti_affinity`` [P, 2] lists
     pairs of workloads that must not share a cluster.
     """
@@ -82,6 +86,7 @@ class BatchProblem:
     current: IntArray | None = None
     move_penalty: int = 0
     team: IntArray | None = None
+    spend_cost: IntArray | None = None
     team_budget: IntArray | None = None
     max_hourly_cost: IntArray | None = None
     anti_affinity: IntArray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
@@ -97,6 +102,7 @@ class BatchProblem:
             "unit_cost": (n_w, n_c),
             "preference": (n_w, n_c),
             "current": (n_w, n_c),
+            "spend_cost": (n_w, n_c),
             "team": (n_w,),
             "max_hourly_cost": (n_w,),
         }
@@ -159,6 +165,10 @@ class BatchProblem:
             return self.unit_cost
         return self.unit_cost - self.preference
 
+    def spend_rate(self) -> IntArray:
+        """Per replica-hour amount budgets and cost caps count."""
+        return self.unit_cost if self.spend_cost is None else self.spend_cost
+
     def current_or_zero(self) -> IntArray:
         """``current``, or zeros when the batch is all new."""
         if self.current is None:
@@ -200,8 +210,8 @@ def placement_cost(problem: BatchProblem, x: IntArray) -> int:
 
 
 def spend(problem: BatchProblem, x: IntArray) -> IntArray:
-    """Hourly spend per workload on ``unit_cost`` (what budgets cap)."""
-    return np.asarray((x * problem.unit_cost).sum(axis=1), dtype=np.int64)
+    """Hourly spend per workload (what budgets and cost caps count)."""
+    return np.asarray((x * problem.spend_rate()).sum(axis=1), dtype=np.int64)
 
 
 def violations(problem: BatchProblem, x: IntArray) -> list[Violation]:

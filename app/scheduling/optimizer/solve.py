@@ -131,7 +131,7 @@ def tighten_domains(problem: BatchProblem) -> BatchProblem:
     allowed = problem.allowed & fits
     if problem.max_hourly_cost is not None:
         cap = problem.max_hourly_cost[:, None]
-        over = (cap >= 0) & (problem.unit_cost * unit[:, None] > cap)
+        over = (cap >= 0) & (problem.spend_rate() * unit[:, None] > cap)
         allowed &= ~over
     return replace(problem, allowed=allowed)
 
@@ -273,9 +273,15 @@ def _solve_part(problem: BatchProblem, config: SolverConfig, deadline: float) ->
         if complete and _unplaced(best) == min_unplaced and second.x is not None:
             cost_bound = max(cost_bound, second.bound)
             proven = second.status == "OPTIMAL"
+    cost_bound = _integral(cost_bound)
     cost = placement_cost(problem, best)
     proven = proven or (_unplaced(best) == min_unplaced and cost <= cost_bound + 1)
     return _PartAnswer(best, cost_bound, min_unplaced, proven, baseline, stats)
+
+
+def _integral(bound: float) -> float:
+    """Round a bound on an integer objective up to an integer, after a margin for float error."""
+    return float(np.ceil(bound - 1e-9 * max(1.0, abs(bound)) - 1e-6))
 
 
 def _unplaced(x: IntArray) -> int:

@@ -46,6 +46,7 @@ def random_problem(
         preference=rng.integers(0, 3, (n_w, n_c)) if rng.random() < 0.3 else None,
         current=_current(rng, replicas, n_c) if with_current else None,
         move_penalty=int(rng.integers(0, 5)) if with_current else 0,
+        spend_cost=unit_cost + rng.integers(0, 3, (n_w, n_c)) if with_budget else None,
         team=rng.integers(0, 2, n_w) if with_budget else None,
         team_budget=rng.integers(0, 30, 2) if with_budget else None,
         max_hourly_cost=np.where(rng.random(n_w) < 0.2, rng.integers(0, 30, n_w), NO_LIMIT),
