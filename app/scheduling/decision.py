@@ -7,13 +7,13 @@ alternative, and, when nothing could be placed, what would make the workload pla
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
 from app.scheduling.cost import CostEstimate
-from app.scheduling.framework import Profile
+from app.scheduling.framework import Profile, ScoreTable
 from app.scheduling.serialization import (
     snapshot_from_dict,
     snapshot_to_dict,
@@ -65,6 +65,60 @@ class ClusterVerdict:
         )
 
 
+class Verdicts(Sequence[ClusterVerdict]):
+    """Every cluster's verdict, in snapshot order, built from the decision's compact tables
+    when first read.
+
+    A decision over thousands of clusters is mostly summarized or stored; building one
+    :class:`ClusterVerdict` per cluster while deciding would cost more than the decision.
+    """
+
+    def __init__(
+        self,
+        snapshot: InventorySnapshot,
+        assignment: Mapping[str, int],
+        rejected: Mapping[str, Status],
+        scores: ScoreTable,
+        audit: Mapping[str, tuple[str, ...]],
+    ) -> None:
+        self._snapshot = snapshot
+        self._assignment = assignment
+        self._rejected = rejected
+        self._scores = scores
+        self._audit = audit
+        self._built: tuple[ClusterVerdict, ...] | None = None
+
+    def _all(self) -> tuple[ClusterVerdict, ...]:
+        if self._built is None:
+            self._built = tuple(
+                ClusterVerdict(
+                    cluster=c.name,
+                    replicas=self._assignment.get(c.name, 0),
+                    rejection=self._rejected.get(c.name),
+                    scores=self._scores.row(c.name),
+                    total=self._scores.totals.get(c.name),
+                    audit=self._audit.get(c.name, ()),
+                )
+                for c in self._snapshot.clusters
+            )
+        return self._built
+
+    @overload
+    def __getitem__(self, index: int) -> ClusterVerdict: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[ClusterVerdict]: ...
+
+    def __getitem__(self, index: int | slice) -> ClusterVerdict | Sequence[ClusterVerdict]:
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._snapshot.clusters)
+
+    def __iter__(self) -> Iterator[ClusterVerdict]:
+        return iter(self._all())
+
+
 @dataclass(frozen=True)
 class Alternative:
     """Another compliant placement and its cost, described in words."""
@@ -110,7 +164,7 @@ class Decision:
     placed: bool
     assignment: Mapping[str, int]
     summary: str
-    verdicts: tuple[ClusterVerdict, ...]
+    verdicts: Sequence[ClusterVerdict]
     cost: CostEstimate | None
     alternative: Alternative | None
     remedies: tuple[str, ...]

@@ -105,6 +105,14 @@ class ScorePlugin(Protocol):
     def normalize(self, state: CycleState, scores: dict[str, float]) -> dict[str, int]:
         """Map raw scores to 0-100."""
 
+    def uniform_score(self, state: CycleState) -> float | None:
+        """The raw score every cluster would get, when known without looking at any (nothing
+        tells clusters apart for this workload, e.g. it runs nowhere yet); else ``None``.
+
+        Lets the framework skip the per-cluster calls; the explanation still lists the
+        plugin's (normalized) score for every feasible cluster.
+        """
+
 
 @runtime_checkable
 class PlacementCheckPlugin(Protocol):
@@ -173,6 +181,25 @@ class FilterResult:
 
     feasible: tuple[ClusterSnapshot, ...]
     rejected: Mapping[str, Status]
+
+
+@dataclass(frozen=True)
+class ScoreTable:
+    """The feasible clusters' normalized scores, one column per score plugin (plugin →
+    cluster → 0-100), and each cluster's weighted total.
+
+    Kept by column, as plugins produce them: a decision over thousands of clusters needs a
+    cluster's row only when its explanation is read.
+    """
+
+    columns: Mapping[str, Mapping[str, int]]
+    totals: Mapping[str, int]
+
+    def row(self, cluster: str) -> dict[str, int] | None:
+        """Plugin → score for ``cluster``; ``None`` when it was not scored (not feasible)."""
+        if cluster not in self.totals:
+            return None
+        return {plugin: column[cluster] for plugin, column in self.columns.items()}
 
 
 @dataclass(frozen=True)
@@ -283,20 +310,23 @@ class Framework:
                 found.append(status)
         return found
 
-    def run_scores(
-        self, state: CycleState, feasible: Sequence[ClusterSnapshot]
-    ) -> dict[str, dict[str, int]]:
-        """Return cluster → plugin → normalized score (0-100) for every feasible cluster."""
-        table: dict[str, dict[str, int]] = {c.name: {} for c in feasible}
-        for plugin, _ in self.scorers:
-            raw = {c.name: plugin.score(state, c) for c in feasible}
-            for name, value in plugin.normalize(state, raw).items():
-                table[name][plugin.name] = value
-        return table
-
-    def weighted_total(self, scores: Mapping[str, int]) -> int:
-        """Combine one cluster's normalized scores with the profile's weights."""
-        return sum(scores.get(plugin.name, 0) * weight for plugin, weight in self.scorers)
+    def run_scores(self, state: CycleState, feasible: Sequence[ClusterSnapshot]) -> "ScoreTable":
+        """Score every feasible cluster with every score plugin, normalized to 0-100."""
+        names = [c.name for c in feasible]
+        columns: dict[str, Mapping[str, int]] = {}
+        totals = dict.fromkeys(names, 0)
+        for plugin, weight in self.scorers:
+            uniform = plugin.uniform_score(state)
+            if uniform is None:
+                raw = {c.name: plugin.score(state, c) for c in feasible}
+            else:
+                raw = dict.fromkeys(names, uniform)
+            column = plugin.normalize(state, raw)
+            columns[plugin.name] = column
+            if weight:
+                for name, value in column.items():
+                    totals[name] += value * weight
+        return ScoreTable(columns, totals)
 
     def run_checks(self, state: CycleState, assignment: Mapping[str, int]) -> Status | None:
         """Return the first placement check that refuses ``assignment``."""

@@ -21,7 +21,7 @@ from datetime import datetime
 from app.policies.evaluation import PolicySet
 from app.scheduling.assignment import AssignmentError, Candidate, assign
 from app.scheduling.cost import CostEstimate, placement_cost, replica_hour_cost
-from app.scheduling.decision import Alternative, ClusterVerdict, Decision
+from app.scheduling.decision import Alternative, Decision, Verdicts
 from app.scheduling.framework import CycleState, FilterResult, Framework, Profile
 from app.scheduling.plugins.budgets import NAME as BUDGETS
 from app.scheduling.plugins.capacity_fit import NAME as CAPACITY
@@ -70,7 +70,7 @@ class Scheduler:
         state = CycleState(snapshot, workload, self.policies, now)
         filtered = self.framework.run_filters(state)
         scores = self.framework.run_scores(state, filtered.feasible)
-        totals = {name: self.framework.weighted_total(s) for name, s in scores.items()}
+        totals = scores.totals
         ranked = sorted(filtered.feasible, key=lambda c: (-totals[c.name], c.name))
         outcome = self._assign(state, ranked)
         placed = bool(outcome.assignment)
@@ -78,23 +78,14 @@ class Scheduler:
         alternative = (
             self._next_best(state, ranked, outcome.assignment) if placed else outcome.cheapest
         )
+        audit = {name: tuple(v.describe() for v in found) for name, found in state.audit.items()}
         notes = [*state.applied.notes, *outcome.notes]
-        verdicts = []
-        for cluster in snapshot.clusters:
-            replicas = outcome.assignment.get(cluster.name, 0)
-            audit = tuple(v.describe() for v in state.audit.get(cluster.name, ()))
-            if replicas and audit:
-                notes.extend(f"{cluster.name}: {text}" for text in audit)
-            verdicts.append(
-                ClusterVerdict(
-                    cluster=cluster.name,
-                    replicas=replicas,
-                    rejection=filtered.rejected.get(cluster.name),
-                    scores=scores.get(cluster.name),
-                    total=totals.get(cluster.name),
-                    audit=audit,
-                )
-            )
+        notes.extend(
+            f"{cluster.name}: {text}"
+            for cluster in snapshot.clusters
+            if outcome.assignment.get(cluster.name)
+            for text in audit.get(cluster.name, ())
+        )
         notes.extend(state.data.get(f"{BUDGETS}.audit", ()))
         return Decision(
             workload=workload,
@@ -106,7 +97,7 @@ class Scheduler:
             placed=placed,
             assignment=outcome.assignment,
             summary=_summary(snapshot, filtered, outcome),
-            verdicts=tuple(verdicts),
+            verdicts=Verdicts(snapshot, outcome.assignment, filtered.rejected, scores, audit),
             cost=cost,
             alternative=alternative,
             remedies=() if placed else tuple(self._remedies(state, filtered, outcome)),

@@ -32,6 +32,10 @@ class BalanceScore:
                 worst = max(worst, used / capacity)
         return min(worst, 1.0)
 
+    def uniform_score(self, state: CycleState) -> float | None:
+        """Utilization differs per cluster."""
+        return None
+
     def normalize(self, state: CycleState, scores: dict[str, float]) -> dict[str, int]:
         """Map utilization to 0-100, inverted unless bin-packing."""
         if self.binpack:

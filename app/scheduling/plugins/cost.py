@@ -19,6 +19,10 @@ class CostScore:
         """The marginal cost of one replica-hour there, in micro-units."""
         return replica_hour_cost(cluster, state.workload.requests)
 
+    def uniform_score(self, state: CycleState) -> float | None:
+        """Prices differ per cluster."""
+        return None
+
     def normalize(self, state: CycleState, scores: dict[str, float]) -> dict[str, int]:
         """Invert: lower cost, higher score."""
         return normalize_linear(scores, higher_is_better=False)

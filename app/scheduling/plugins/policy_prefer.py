@@ -20,6 +20,10 @@ class PolicyPreferScore:
             return 0
         return state.policies.preference(state.applied, cluster)
 
+    def uniform_score(self, state: CycleState) -> float | None:
+        """0 everywhere when no preference applies to the workload."""
+        return 0 if not state.applied.prefer else None
+
     def normalize(self, state: CycleState, scores: dict[str, float]) -> dict[str, int]:
         """Divide by the total weight a cluster could earn."""
         total = state.applied.prefer_weight_total

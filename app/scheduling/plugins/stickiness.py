@@ -18,6 +18,10 @@ class StickinessScore:
         """Whether the workload runs on ``cluster`` now."""
         return MAX_SCORE if state.workload.current.get(cluster.name) else 0
 
+    def uniform_score(self, state: CycleState) -> float | None:
+        """0 everywhere when the workload runs nowhere yet."""
+        return 0 if not state.workload.current else None
+
     def normalize(self, state: CycleState, scores: dict[str, float]) -> dict[str, int]:
         """Already 0-100."""
         return {name: int(value) for name, value in scores.items()}

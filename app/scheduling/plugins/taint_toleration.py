@@ -52,6 +52,10 @@ class TaintToleration:
             if t.effect is TaintEffect.PREFER_NO_SCHEDULE
         )
 
+    def uniform_score(self, state: CycleState) -> float | None:
+        """Taints differ per cluster."""
+        return None
+
     def normalize(self, state: CycleState, scores: dict[str, float]) -> dict[str, int]:
         """Fewest untolerated taints scores 100."""
         return normalize_linear(scores, higher_is_better=False)

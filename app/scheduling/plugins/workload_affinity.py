@@ -11,7 +11,7 @@ from typing import Any
 
 from app.scheduling.framework import CycleState, normalize_linear
 from app.scheduling.status import Code, Status
-from app.scheduling.types import AffinityTerm, ClusterSnapshot
+from app.scheduling.types import AffinityTerm, ClusterSnapshot, PlacementSpec
 
 NAME = "WorkloadAffinity"
 
@@ -32,6 +32,11 @@ def _hosts(state: CycleState) -> dict[int, frozenset[str]]:
         cached[id(term)] = frozenset(names)
     state.data[NAME] = cached
     return cached
+
+
+def _preferred(placement: PlacementSpec) -> bool:
+    terms = (*placement.affinity, *placement.anti_affinity)
+    return any(term.weight is not None for term in terms)
 
 
 def _self_match(state: CycleState, term: AffinityTerm) -> bool:
@@ -87,6 +92,10 @@ class WorkloadAffinity:
             if term.weight is not None and cluster.name in hosts[id(term)]:
                 total -= term.weight
         return total
+
+    def uniform_score(self, state: CycleState) -> float | None:
+        """0 everywhere when the workload has no preferred (weighted) term."""
+        return None if _preferred(state.workload.placement) else 0
 
     def normalize(self, state: CycleState, scores: dict[str, float]) -> dict[str, int]:
         """Best-matching cluster scores 100."""
