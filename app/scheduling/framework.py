@@ -11,13 +11,13 @@ A :class:`Profile` names the enabled plugins and the weight of each score plugin
 read only the immutable snapshot and the :class:`CycleState`; they never do I/O.
 """
 
-import weakref
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from app.policies.evaluation import AppliedPolicies, PolicySet, RuleVerdict
+from app.scheduling.equivalence import EquivalenceCache
 from app.scheduling.status import Status
 from app.scheduling.types import (
     ClusterSnapshot,
@@ -28,8 +28,6 @@ from app.scheduling.types import (
 )
 
 MAX_SCORE = 100
-_CLASSES_PER_SNAPSHOT = 64
-"""Distinct workload classes whose static verdicts are kept per snapshot (a bound on memory)."""
 
 
 class CycleState:
@@ -52,18 +50,18 @@ class CycleState:
         self.policies = policies
         self.now = now
         self.demand: Resources = workload.replica_demand
+        self.replicas_per_cluster = _replicas_per_cluster(workload)
+        """How many replicas a cluster must hold to be of any use to this workload."""
         self.applied: AppliedPolicies = policies.applicable(workload, now)
         self.fit_replicas: dict[str, int] = {}
         self.audit: dict[str, tuple[RuleVerdict, ...]] = {}
         self.data: dict[str, Any] = {}
 
-    @property
-    def replicas_per_cluster(self) -> int:
-        """How many replicas a cluster must hold to be of any use to this workload."""
-        strategy = self.workload.placement.strategy
-        if strategy in (Strategy.SINGLE, Strategy.DUPLICATED):
-            return self.workload.replicas
-        return 1
+
+def _replicas_per_cluster(workload: WorkloadSpec) -> int:
+    if workload.placement.strategy in (Strategy.SINGLE, Strategy.DUPLICATED):
+        return workload.replicas
+    return 1
 
 
 @runtime_checkable
@@ -112,6 +110,16 @@ class ScorePlugin(Protocol):
         Lets the framework skip the per-cluster calls; the explanation still lists the
         plugin's (normalized) score for every feasible cluster.
         """
+
+
+@runtime_checkable
+class MemoizableScorePlugin(ScorePlugin, Protocol):
+    """A score plugin whose raw score for a cluster depends only on the cluster and on
+    :meth:`equivalence`; the framework keeps raw scores per snapshot and key (normalization,
+    which depends on the other feasible clusters, still runs every decision)."""
+
+    def equivalence(self, state: CycleState) -> Hashable:
+        """What, besides the cluster, the raw score depends on (hashable, compared by ``==``)."""
 
 
 @runtime_checkable
@@ -241,9 +249,11 @@ class Framework:
         leading = next((i for i, f in enumerate(self.filters) if not f.static), len(self.filters))
         self._static_prefix = self._static[:leading]
         self._dynamic = self.filters[leading:]
-        self._static_cache: weakref.WeakKeyDictionary[
-            InventorySnapshot, dict[Hashable, _StaticPass]
-        ] = weakref.WeakKeyDictionary()
+        self._static_passes: EquivalenceCache[_StaticPass] = EquivalenceCache()
+        self._score_columns: EquivalenceCache[dict[str, float]] = EquivalenceCache()
+        self._memoizable: dict[str, MemoizableScorePlugin] = {
+            p.name: p for p, _ in self.scorers if isinstance(p, MemoizableScorePlugin)
+        }
 
     def run_filters(self, state: CycleState, *, static_only: bool = False) -> FilterResult:
         """Run filters over the snapshot's clusters; each stops at its first rejection.
@@ -277,28 +287,11 @@ class Framework:
         keeps those ids from being reused) and every filter's equivalence key.
         """
         key = (state.policies, filters, *(f.equivalence(state) for f in filters))
-        classes = self._static_cache.get(state.snapshot)
-        if classes is None or len(classes) >= _CLASSES_PER_SNAPSHOT:
-            classes = {}
-            self._static_cache[state.snapshot] = classes
-        found = classes.get(key)
-        if found is not None:
+        found, known = self._static_passes.get(
+            state.snapshot, key, lambda: _filter_statically(state, filters)
+        )
+        if known:
             state.audit.update(found.audit)
-            return found
-        before = dict(state.audit)
-        feasible: list[ClusterSnapshot] = []
-        rejected: dict[str, Status] = {}
-        for cluster in state.snapshot.clusters:
-            for plugin in filters:
-                status = plugin.filter(state, cluster)
-                if status is not None:
-                    rejected[cluster.name] = status
-                    break
-            else:
-                feasible.append(cluster)
-        audit = {n: v for n, v in state.audit.items() if before.get(n) is not v}
-        found = _StaticPass(FilterResult(tuple(feasible), rejected), audit)
-        classes[key] = found
         return found
 
     def all_rejections(self, state: CycleState, cluster: ClusterSnapshot) -> list[Status]:
@@ -318,7 +311,7 @@ class Framework:
         for plugin, weight in self.scorers:
             uniform = plugin.uniform_score(state)
             if uniform is None:
-                raw = {c.name: plugin.score(state, c) for c in feasible}
+                raw = self._raw_scores(state, plugin, feasible)
             else:
                 raw = dict.fromkeys(names, uniform)
             column = plugin.normalize(state, raw)
@@ -328,6 +321,22 @@ class Framework:
                     totals[name] += value * weight
         return ScoreTable(columns, totals)
 
+    def _raw_scores(
+        self, state: CycleState, plugin: ScorePlugin, feasible: Sequence[ClusterSnapshot]
+    ) -> dict[str, float]:
+        memoizable = self._memoizable.get(plugin.name)
+        if memoizable is None:
+            return {c.name: plugin.score(state, c) for c in feasible}
+        key = (state.policies, plugin, memoizable.equivalence(state))
+        known, _ = self._score_columns.get(state.snapshot, key, dict)
+        raw: dict[str, float] = {}
+        for cluster in feasible:
+            value = known.get(cluster.name)
+            if value is None:
+                value = known[cluster.name] = plugin.score(state, cluster)
+            raw[cluster.name] = value
+        return raw
+
     def run_checks(self, state: CycleState, assignment: Mapping[str, int]) -> Status | None:
         """Return the first placement check that refuses ``assignment``."""
         for plugin in self.checks:
@@ -335,6 +344,22 @@ class Framework:
             if status is not None:
                 return status
         return None
+
+
+def _filter_statically(state: CycleState, filters: tuple[StaticFilterPlugin, ...]) -> _StaticPass:
+    before = dict(state.audit)
+    feasible: list[ClusterSnapshot] = []
+    rejected: dict[str, Status] = {}
+    for cluster in state.snapshot.clusters:
+        for plugin in filters:
+            status = plugin.filter(state, cluster)
+            if status is not None:
+                rejected[cluster.name] = status
+                break
+        else:
+            feasible.append(cluster)
+    audit = {n: v for n, v in state.audit.items() if before.get(n) is not v}
+    return _StaticPass(FilterResult(tuple(feasible), rejected), audit)
 
 
 def _typed(plugin: object, interface: type, name: str) -> Any:

@@ -14,7 +14,7 @@ Example::
     )
 """
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import ItemsView, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -113,6 +113,15 @@ class Resources(Mapping[str, int]):
 
     def __repr__(self) -> str:
         return f"Resources({self._amounts!r})"
+
+    # The Mapping mixins go through __iter__ and __getitem__ one key at a time; plugins call
+    # these per cluster and per decision, so they delegate to the dict directly.
+    def __contains__(self, name: object) -> bool:
+        return name in self._amounts
+
+    def items(self) -> ItemsView[str, int]:
+        """Return the (resource, amount) pairs."""
+        return self._amounts.items()
 
     def amount(self, name: str) -> int:
         """Return the amount of ``name``, 0 when absent."""

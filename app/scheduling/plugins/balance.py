@@ -4,7 +4,7 @@ Utilization is the larger of the CPU and memory shares requested on the cluster 
 takes the replicas it must hold, as in kube-scheduler's LeastAllocated/MostAllocated.
 """
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 from app.scheduling.framework import MAX_SCORE, CycleState
@@ -20,6 +20,10 @@ class BalanceScore:
 
     def __init__(self, binpack: bool) -> None:
         self.binpack = binpack
+
+    def equivalence(self, state: CycleState) -> Hashable:
+        """What a replica needs and how many a cluster must hold."""
+        return state.demand, state.replicas_per_cluster
 
     def score(self, state: CycleState, cluster: ClusterSnapshot) -> float:
         """Return the utilization after placement, 0-1."""

@@ -1,6 +1,6 @@
 """Cost score: cheapest marginal replica-hour first; prepaid on-prem capacity costs nothing."""
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 from app.scheduling.cost import replica_hour_cost
@@ -14,6 +14,10 @@ class CostScore:
     """Scores 100 for the cheapest feasible cluster and 0 for the most expensive."""
 
     name = NAME
+
+    def equivalence(self, state: CycleState) -> Hashable:
+        """The per-replica requests."""
+        return state.workload.requests
 
     def score(self, state: CycleState, cluster: ClusterSnapshot) -> float:
         """The marginal cost of one replica-hour there, in micro-units."""

@@ -1,6 +1,6 @@
 """PolicyPrefer score: the share of matching enforced ``prefer`` weight a cluster earns."""
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 from app.scheduling.framework import MAX_SCORE, CycleState
@@ -13,6 +13,10 @@ class PolicyPreferScore:
     """Scores ``100 * earned / possible`` prefer weight; 0 everywhere when no rule applies."""
 
     name = NAME
+
+    def equivalence(self, state: CycleState) -> Hashable:
+        """The applicable ``prefer`` rules and the workload fields they read."""
+        return state.applied.prefer_key
 
     def score(self, state: CycleState, cluster: ClusterSnapshot) -> float:
         """Sum the weights of the satisfied preferences."""
