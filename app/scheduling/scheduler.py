@@ -80,12 +80,13 @@ class Scheduler:
         )
         audit = {name: tuple(v.describe() for v in found) for name, found in state.audit.items()}
         notes = [*state.applied.notes, *outcome.notes]
-        notes.extend(
-            f"{cluster.name}: {text}"
-            for cluster in snapshot.clusters
-            if outcome.assignment.get(cluster.name)
-            for text in audit.get(cluster.name, ())
-        )
+        if audit:
+            notes.extend(
+                f"{cluster.name}: {text}"
+                for cluster in snapshot.clusters
+                if outcome.assignment.get(cluster.name)
+                for text in audit.get(cluster.name, ())
+            )
         notes.extend(state.data.get(f"{BUDGETS}.audit", ()))
         return Decision(
             workload=workload,

@@ -222,9 +222,20 @@ class ClusterSnapshot:
 
     def free(self, resource: str) -> int:
         """Return the unrequested amount of ``resource`` (negative when overcommitted)."""
-        if resource == PODS and PODS not in self.capacity:
-            return 2**62
-        return self.capacity.amount(resource) - self.allocated.amount(resource)
+        return self.free_amounts().get(resource, 0)
+
+    def free_amounts(self) -> Mapping[str, int]:
+        """Return the unrequested amount of every resource declared or allocated here, and
+        of ``pods`` (computed once: capacity checks read it for every decision)."""
+        cached: Mapping[str, int] | None = self.__dict__.get("_free")
+        if cached is None:
+            names = self.capacity.keys() | self.allocated.keys()
+            amounts = {n: self.capacity.amount(n) - self.allocated.amount(n) for n in names}
+            if PODS not in self.capacity:
+                amounts[PODS] = 2**62
+            cached = MappingProxyType(amounts)
+            self.__dict__["_free"] = cached
+        return cached
 
     def with_allocated(self, allocated: Resources) -> "ClusterSnapshot":
         """Return a copy with a different ``allocated``."""

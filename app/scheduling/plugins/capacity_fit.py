@@ -28,10 +28,11 @@ def fit_replicas(cluster: ClusterSnapshot, demand: Resources, held: int = 0) -> 
     """Return how many replicas of ``demand`` fit in ``cluster``, counting ``held`` replicas
     the workload already occupies there as free."""
     fit: int | None = None
+    free_amounts = cluster.free_amounts()
     for resource, amount in demand.items():
         if amount <= 0:
             continue
-        free = cluster.free(resource) + held * amount
+        free = free_amounts.get(resource, 0) + held * amount
         count = free // amount if free > 0 else 0
         if fit is None or count < fit:
             fit = count
