@@ -5,12 +5,17 @@ from app.db.models.auth import ApiToken
 from app.db.models.clusters import Cluster
 from app.db.models.idempotency import IdempotencyRecord
 from app.db.models.pricebooks import PriceBook, PriceBookVersion
+from app.db.models.workloads import Decision, Workload, WorkloadEvent, WorkloadPlacement
 
 __all__ = [
     "ApiToken",
     "AuditEvent",
     "Cluster",
+    "Decision",
     "IdempotencyRecord",
     "PriceBook",
     "PriceBookVersion",
+    "Workload",
+    "WorkloadEvent",
+    "WorkloadPlacement",
 ]
