@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: venv run test lint typecheck openapi bench
+.PHONY: venv run test lint typecheck openapi bench kube-binaries
 
 $(BIN)/placer: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,5 +24,10 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy app tests bench scripts
 
-test: lint typecheck
+# Builds etcd and the Kubernetes binaries for tests/kube once (stops saying what to install
+# when Go is missing).
+kube-binaries: venv
+	scripts/testclusters build
+
+test: lint typecheck kube-binaries
 	$(BIN)/pytest

@@ -33,9 +33,9 @@ class GoToolchainMissingError(RuntimeError):
     def __init__(self) -> None:
         super().__init__(
             "The Kubernetes test clusters need Go >= 1.26 to build etcd, kube-apiserver and "
-            "kube-controller-manager, and `go` is not on PATH. Install Go "
-            "(https://go.dev/doc/install, or Debian's golang-1.26 package) and run "
-            "`scripts/testclusters build` again."
+            "kube-controller-manager once, and `go` is not on PATH. Install Go 1.26 or newer "
+            "(https://go.dev/doc/install) and run `make test` or `scripts/testclusters build` "
+            "again."
         )
 
 

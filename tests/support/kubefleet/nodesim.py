@@ -43,6 +43,7 @@ REGION_LABEL = "topology.kubernetes.io/region"
 ZONE_LABEL = "topology.kubernetes.io/zone"
 _MERGE_PATCH = "application/merge-patch+json"
 _RESYNC_SECONDS = 5.0
+_NOT_READY_TAINT = "node.kubernetes.io/not-ready"
 _SCHEDULER_NAME = "default-scheduler"
 
 Json = dict[str, Any]
@@ -134,7 +135,8 @@ class NodeSimulator:
         }
         for name, node in nodes.items():
             if not _condition_true(node, "Ready"):
-                self._mark_node_ready(name, node["status"].get("allocatable") or {})
+                self._mark_node_ready(name, node.get("status", {}).get("allocatable") or {})
+            self._lift_not_ready_taint(node)
         pods = sorted(
             _items(self.core.list_pod_for_all_namespaces(_preload_content=False)),
             key=lambda pod: (pod["metadata"]["creationTimestamp"], pod["metadata"]["name"]),
@@ -155,7 +157,7 @@ class NodeSimulator:
             elif not node_name:
                 if pod["spec"].get("schedulerName", _SCHEDULER_NAME) == _SCHEDULER_NAME:
                     self._schedule(pod, nodes, usage)
-            elif node_name in nodes and pod["status"].get("phase", "Pending") == "Pending":
+            elif node_name in nodes and pod.get("status", {}).get("phase", "Pending") == "Pending":
                 self._start(pod)
 
     def _schedule(self, pod: Json, nodes: dict[str, Json], usage: dict[str, _NodeUsage]) -> None:
@@ -319,6 +321,21 @@ class NodeSimulator:
             name, {"status": status}, _content_type=_MERGE_PATCH, _preload_content=False
         )
 
+    def _lift_not_ready_taint(self, node: Json) -> None:
+        # The TaintNodesByCondition admission plugin taints every new Node not-ready; the
+        # node-lifecycle controller, which would lift it, is off.
+        taints = node.get("spec", {}).get("taints") or []
+        kept = [taint for taint in taints if taint.get("key") != _NOT_READY_TAINT]
+        if len(kept) == len(taints):
+            return
+        node["spec"]["taints"] = kept
+        self.core.patch_node(
+            node["metadata"]["name"],
+            {"spec": {"taints": kept or None}},
+            _content_type=_MERGE_PATCH,
+            _preload_content=False,
+        )
+
     def _watch(self, list_call: Callable[..., Any]) -> None:
         while True:
             try:
@@ -353,7 +370,7 @@ def _condition_true(obj: Json, kind: str) -> bool:
 
 
 def _usage(node: Json) -> _NodeUsage:
-    allocatable = node["status"].get("allocatable") or {}
+    allocatable = node.get("status", {}).get("allocatable") or {}
     return _NodeUsage(
         allocatable_cpu=quantity(allocatable.get("cpu", "0")),
         allocatable_memory=quantity(allocatable.get("memory", "0")),
@@ -362,7 +379,7 @@ def _usage(node: Json) -> _NodeUsage:
 
 
 def _holds_resources(pod: Json) -> bool:
-    return pod["status"].get("phase") not in ("Succeeded", "Failed")
+    return pod.get("status", {}).get("phase") not in ("Succeeded", "Failed")
 
 
 def _requests(pod: Json) -> tuple[Decimal, Decimal]:
