@@ -1,5 +1,6 @@
 """``/v1/clusters``: the inventory, readable by every role, changed by admins."""
 
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -51,10 +52,8 @@ def _service(session: Session, policy: Clusters) -> ClusterService:
 Service = Annotated[ClusterService, Depends(_service)]
 
 
-def _with_etag(cluster: ClusterRead, status_code: int = 200) -> JSONResponse:
-    return JSONResponse(
-        cluster.model_dump(mode="json"), status_code=status_code, headers={"ETag": cluster.etag}
-    )
+def _with_etag(cluster: ClusterRead) -> JSONResponse:
+    return JSONResponse(cluster.model_dump(mode="json"), headers={"ETag": cluster.etag})
 
 
 @router.post(
@@ -91,7 +90,7 @@ def _selector(text: str | None) -> LabelSelector | None:
         raise InvalidInput(exc.message, field="labelSelector") from exc
 
 
-@router.get("", responses=problem_responses(InvalidInput))
+@router.get("", response_model=ClusterPage, responses=problem_responses(InvalidInput))
 async def list_clusters(
     service: Service,
     _: Reader,
@@ -111,7 +110,7 @@ async def list_clusters(
     ] = None,
     cursor: Cursor = None,
     limit: PageSize = DEFAULT_PAGE_SIZE,
-) -> ClusterPage:
+) -> Response:
     """List clusters by name, filtered."""
     criteria = ClusterFilter(
         kind=kind,
@@ -121,7 +120,10 @@ async def list_clusters(
         state=state,
         selector=_selector(label_selector),
     )
-    return await service.list_page(criteria, cursor=cursor, limit=limit)
+    page = await service.list_page(criteria, cursor=cursor, limit=limit)
+    # Encoded directly: the page is built from stored, validated rows, and validating it again
+    # on the way out would only cost time on the busiest endpoint.
+    return Response(json.dumps(page, separators=(",", ":")), media_type="application/json")
 
 
 @router.get("/{name}", response_model=ClusterRead, responses=problem_responses(NotFound))

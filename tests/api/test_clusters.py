@@ -44,6 +44,8 @@ async def test_created_cluster_reads_back_with_integers_and_kubernetes_quantitie
     assert cluster["credentials"] == {"configured": False, "server": None}
     assert response.headers["ETag"] == cluster["etag"]
     assert response.headers["content-type"] == "application/json"
+    listed = await app_client.get("/v1/clusters", headers=auth(admin_token))
+    assert listed.json() == {"items": [cluster], "nextCursor": None}
 
 
 @pytest.mark.parametrize(
