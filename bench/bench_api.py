@@ -60,9 +60,10 @@ def _percentile(samples: list[float], fraction: float) -> float:
 
 
 def _report(label: str, count: int, seconds: float, latencies_ms: list[float]) -> None:
+    p50, p99 = _percentile(latencies_ms, 0.50), _percentile(latencies_ms, 0.99)
     print(
         f"{label}: {count} requests in {seconds:.1f}s = {count / seconds:,.0f} req/s, "
-        f"p50 {_percentile(latencies_ms, 0.50):.1f} ms, p99 {_percentile(latencies_ms, 0.99):.1f} ms"
+        f"p50 {p50:.1f} ms, p99 {p99:.1f} ms"
     )
 
 
