@@ -15,8 +15,9 @@ from app.scheduling.types import InventorySnapshot
 
 Result = TypeVar("Result")
 
-CLASSES_PER_SNAPSHOT = 64
-"""Distinct keys kept per snapshot; the oldest half is dropped beyond that."""
+CLASSES_PER_SNAPSHOT = 32
+"""Distinct keys kept per snapshot; the oldest half is dropped beyond that. A score column
+holds one number per feasible cluster, so this bounds the memory of a large fleet."""
 
 
 class EquivalenceCache(Generic[Result]):

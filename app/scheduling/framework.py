@@ -9,6 +9,12 @@ one or more extension points:
 
 A :class:`Profile` names the enabled plugins and the weight of each score plugin. Plugins
 read only the immutable snapshot and the :class:`CycleState`; they never do I/O.
+
+Because snapshots are immutable, results that depend only on a cluster and a few workload
+fields are computed once per snapshot and class of workloads (see
+:mod:`app.scheduling.equivalence`): the verdicts of static filters (:class:`StaticFilterPlugin`)
+and the raw scores of :class:`MemoizableScorePlugin` plugins. A score plugin may also declare a
+:meth:`~ScorePlugin.uniform_score`, so clusters it cannot tell apart are not asked one by one.
 """
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -329,13 +335,10 @@ class Framework:
             return {c.name: plugin.score(state, c) for c in feasible}
         key = (state.policies, plugin, memoizable.equivalence(state))
         known, _ = self._score_columns.get(state.snapshot, key, dict)
-        raw: dict[str, float] = {}
         for cluster in feasible:
-            value = known.get(cluster.name)
-            if value is None:
-                value = known[cluster.name] = plugin.score(state, cluster)
-            raw[cluster.name] = value
-        return raw
+            if cluster.name not in known:
+                known[cluster.name] = plugin.score(state, cluster)
+        return {cluster.name: known[cluster.name] for cluster in feasible}
 
     def run_checks(self, state: CycleState, assignment: Mapping[str, int]) -> Status | None:
         """Return the first placement check that refuses ``assignment``."""

@@ -46,7 +46,9 @@ class Scheduler:
     """Decides placements for workloads under one profile and one set of policies.
 
     Thread-safe for concurrent ``decide`` calls: all per-decision data lives in a
-    :class:`CycleState`; the only shared data are memoized policy results.
+    :class:`CycleState`; the only shared data are memoized results (policy verdicts, and
+    the framework's per-snapshot equivalence caches), which threads may at worst compute
+    twice.
     """
 
     def __init__(self, profile: Profile = DEFAULT_PROFILE, policies: PolicySet | None = None):
@@ -72,11 +74,12 @@ class Scheduler:
         scores = self.framework.run_scores(state, filtered.feasible)
         totals = scores.totals
         ranked = sorted(filtered.feasible, key=lambda c: (-totals[c.name], c.name))
-        outcome = self._assign(state, ranked)
+        candidates = self._candidates(state, ranked)
+        outcome = self._assign(state, ranked, candidates)
         placed = bool(outcome.assignment)
         cost = placement_cost(snapshot, workload.requests, outcome.assignment) if placed else None
         alternative = (
-            self._next_best(state, ranked, outcome.assignment) if placed else outcome.cheapest
+            self._next_best(state, candidates, outcome.assignment) if placed else outcome.cheapest
         )
         audit = {name: tuple(v.describe() for v in found) for name, found in state.audit.items()}
         notes = [*state.applied.notes, *outcome.notes]
@@ -123,14 +126,14 @@ class Scheduler:
             Candidate(c.name, c.zones, state.fit_replicas.get(c.name, unbounded)) for c in ranked
         ]
 
-    def _assign(self, state: CycleState, ranked: Sequence[ClusterSnapshot]) -> _Outcome:
+    def _assign(
+        self, state: CycleState, ranked: Sequence[ClusterSnapshot], candidates: list[Candidate]
+    ) -> _Outcome:
         workload = state.workload
         if not ranked:
             return _Outcome({}, "no cluster passes every filter", (), None)
         try:
-            preferred = assign(
-                workload.placement, workload.replicas, self._candidates(state, ranked)
-            )
+            preferred = assign(workload.placement, workload.replicas, candidates)
         except AssignmentError as exc:
             return _Outcome({}, str(exc), (), None)
         refusal = self.framework.run_checks(state, preferred)
@@ -164,17 +167,15 @@ class Scheduler:
         return _Outcome({}, refusal.message, (), named)
 
     def _next_best(
-        self, state: CycleState, ranked: Sequence[ClusterSnapshot], chosen: Mapping[str, int]
+        self, state: CycleState, candidates: list[Candidate], chosen: Mapping[str, int]
     ) -> Alternative | None:
         main = max(chosen, key=lambda name: chosen[name])
-        others = [c for c in ranked if c.name != main]
+        others = [c for c in candidates if c.name != main]
         if not others:
             return None
         workload = state.workload
         try:
-            assignment = assign(
-                workload.placement, workload.replicas, self._candidates(state, others)
-            )
+            assignment = assign(workload.placement, workload.replicas, others)
         except AssignmentError:
             return None
         if self.framework.run_checks(state, assignment) is not None:
