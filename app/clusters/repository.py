@@ -4,8 +4,22 @@ import typing
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, Numeric, case, cast, delete, false, not_, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Numeric,
+    Row,
+    case,
+    cast,
+    delete,
+    false,
+    not_,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy.types import NullType
 
 from app.db.models import Cluster
 from app.db.repository import Repository
@@ -49,6 +63,31 @@ def requirement_clause(requirement: Requirement) -> ColumnElement[bool]:
     return case((value.regexp_match(_INTEGER), comparison), else_=false())
 
 
+# What a list shows, read as plain rows. The array columns are read without SQLAlchemy's
+# per-element processing: the driver already gives Python lists of strings.
+_LISTED_COLUMNS = (
+    Cluster.id,
+    Cluster.name,
+    Cluster.kind,
+    Cluster.provider,
+    Cluster.region,
+    type_coerce(Cluster.zones, NullType()).label("zones"),
+    Cluster.country,
+    type_coerce(Cluster.jurisdictions, NullType()).label("jurisdictions"),
+    Cluster.labels,
+    Cluster.taints,
+    Cluster.capacity,
+    Cluster.state,
+    Cluster.cordoned,
+    Cluster.draining,
+    Cluster.api_server,
+    Cluster.price_book_id,
+    Cluster.version,
+    Cluster.created_at,
+    Cluster.updated_at,
+)
+
+
 class ClusterRepository(Repository):
     """Reads pages of clusters in one query and locks a cluster for change."""
 
@@ -63,7 +102,8 @@ class ClusterRepository(Repository):
 
     async def list_page(
         self, criteria: ClusterFilter, *, after_name: str | None, limit: int
-    ) -> Sequence[Cluster]:
+    ) -> Sequence[Row[Any]]:
+        """Rows with the listed columns, by name; plain rows, not entities, for speed."""
         conditions: list[ColumnElement[bool]] = []
         for column, wanted in (
             (Cluster.kind, criteria.kind),
@@ -78,8 +118,8 @@ class ClusterRepository(Repository):
             conditions.extend(requirement_clause(r) for r in criteria.selector.requirements)
         if after_name is not None:
             conditions.append(Cluster.name > after_name)
-        query = select(Cluster).where(*conditions).order_by(Cluster.name).limit(limit)
-        return (await self.session.scalars(query)).all()
+        query = select(*_LISTED_COLUMNS).where(*conditions).order_by(Cluster.name).limit(limit)
+        return (await self.session.execute(query)).all()
 
     async def credentials_of(self, cluster_id: uuid.UUID) -> bytes | None:
         """The encrypted credentials; the only query that reads them."""

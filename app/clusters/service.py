@@ -6,7 +6,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic.alias_generators import to_camel
 from sqlalchemy.exc import IntegrityError
@@ -83,7 +83,30 @@ def _timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def cluster_document(cluster: Cluster, pricing: dict[str, Any] | None) -> dict[str, Any]:
+class ClusterFields(Protocol):
+    """What a cluster document is made of: a ``Cluster`` entity or a row of the list query."""
+
+    id: uuid.UUID
+    name: str
+    kind: str
+    provider: str
+    region: str
+    zones: list[str]
+    country: str
+    jurisdictions: list[str]
+    labels: dict[str, Any]
+    taints: list[dict[str, str]]
+    capacity: dict[str, Any]
+    state: str
+    cordoned: bool
+    draining: bool
+    api_server: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+def cluster_document(cluster: ClusterFields, pricing: dict[str, Any] | None) -> dict[str, Any]:
     """The JSON form of a stored cluster (the ``ClusterRead`` schema), ready to encode.
 
     Built as plain data because the list endpoint renders fifty of these per request and
