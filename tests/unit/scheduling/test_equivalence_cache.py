@@ -4,12 +4,15 @@ One scheduler decides workload after workload over the same snapshot, so the sec
 of each test is served from the equivalence cache; it must still see what changed.
 """
 
+import gc
+import weakref
 from collections.abc import Iterable
 from datetime import timedelta
 
 from app.kubetypes.taints import Taint, TaintEffect, Toleration
 from app.policies import PolicySet
 from app.scheduling.decision import ClusterVerdict
+from app.scheduling.equivalence import CLASSES_PER_SNAPSHOT, EquivalenceCache
 from app.scheduling.registry import DEFAULT_PROFILE
 from app.scheduling.scheduler import Scheduler
 from app.scheduling.types import ClusterState, PlacementSpec
@@ -88,3 +91,19 @@ def test_audit_findings_are_reported_on_every_decision() -> None:
     assert second.verdicts[0].audit == first.verdicts[0].audit
     assert second.notes == first.notes
     assert any("audit only" in note for note in second.notes)
+
+
+def test_the_cache_is_per_snapshot_bounded_and_released_with_its_snapshot() -> None:
+    cache: EquivalenceCache[list[int]] = EquivalenceCache()
+    first, second = snapshot(cluster("a")), snapshot(cluster("a"))
+    computed, known = cache.get(first, "key", lambda: [1])
+    assert (computed, known) == ([1], False)
+    assert cache.get(first, "key", lambda: [2]) == ([1], True)
+    assert cache.get(second, "key", lambda: [3]) == ([3], False)
+    for index in range(CLASSES_PER_SNAPSHOT):
+        cache.get(first, index, lambda: [])
+    assert not cache.get(first, "key", lambda: [4])[1]
+    watcher = weakref.ref(second)
+    del second
+    gc.collect()
+    assert watcher() is None
