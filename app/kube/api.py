@@ -99,7 +99,7 @@ class ClusterApi:
         """GET a JSON document."""
         return _decode(self.request("GET", path, query=query))
 
-    def list(
+    def list_objects(
         self,
         resource: ResourceType,
         namespace: str | None = None,

@@ -177,7 +177,7 @@ class KubeDriver:
                 resource = self._api.resource_type(api_version, kind)
             except KubeInvalidError:
                 continue
-            for obj in self._api.list(resource, namespace, label_selector=selector):
+            for obj in self._api.list_objects(resource, namespace, label_selector=selector):
                 metadata = obj.get("metadata") or {}
                 if any(ref.get("controller") for ref in metadata.get("ownerReferences") or ()):
                     continue
@@ -235,14 +235,24 @@ class KubeDriver:
         return await self._run(self._read_nodes)
 
     def _read_nodes(self) -> list[NodeInfo]:
-        return [node_info(node) for node in self._api.list(self._api.resource_type("v1", "Node"))]
+        return [
+            node_info(node)
+            for node in self._api.list_objects(self._api.resource_type("v1", "Node"))
+        ]
 
-    async def pod_requests_in_use(self) -> dict[str, dict[str, int]]:
-        """Per node, the resources requested by pods bound to it that have not finished."""
-        return await self._run(self._pod_requests_in_use)
+    async def pod_requests_in_use(
+        self, *, label_selector: str | None = None
+    ) -> dict[str, dict[str, int]]:
+        """Per node, the resources requested by pods bound to it that have not finished.
 
-    def _pod_requests_in_use(self) -> dict[str, dict[str, int]]:
-        pods = self._api.list(
-            self._api.resource_type("v1", "Pod"), field_selector=ACTIVE_BOUND_PODS
+        ``label_selector`` narrows the pods counted, e.g. to those Placer does not manage.
+        """
+        return await self._run(self._pod_requests_in_use, label_selector)
+
+    def _pod_requests_in_use(self, label_selector: str | None) -> dict[str, dict[str, int]]:
+        pods = self._api.list_objects(
+            self._api.resource_type("v1", "Pod"),
+            label_selector=label_selector,
+            field_selector=ACTIVE_BOUND_PODS,
         )
         return requests_by_node(pods)
