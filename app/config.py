@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, gt=0)
     migrations_dir: Path | None = None
+    policies_dir: Path | None = Field(
+        default=None,
+        description="Directory of policy YAML files loaded at start; default: the checkout's.",
+    )
     log_level: str = "INFO"
     access_log: bool = True
     db_pool_size: int = Field(default=10, gt=0)
@@ -53,3 +57,10 @@ class Settings(BaseSettings):
         if self.migrations_dir is not None:
             return self.migrations_dir
         return Path(__file__).resolve().parent.parent / "migrations"
+
+    @property
+    def resolved_policies_dir(self) -> Path:
+        """The policy documents: the configured directory, else the checkout's ``policies/``."""
+        if self.policies_dir is not None:
+            return self.policies_dir
+        return Path(__file__).resolve().parent.parent / "policies"

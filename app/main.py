@@ -15,6 +15,7 @@ from app.config import Settings
 from app.db.session import Database
 from app.observability.logging import configure_logging
 from app.observability.metrics import HttpMetrics
+from app.placements.scheduler import load_scheduler
 from app.runtime import cluster_policy, resolve_database_url
 
 DESCRIPTION = """Placer places Kubernetes workloads on IaaS and on-prem clusters, cost-optimally
@@ -57,6 +58,7 @@ def create_app(
         database_url or resolve_database_url(settings), pool_size=settings.db_pool_size
     )
     app.state.cluster_policy = policy or cluster_policy(settings)
+    app.state.scheduler = load_scheduler(settings.resolved_policies_dir)
     install_error_handlers(app)
     mount_routers(app)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]

@@ -1,0 +1,1 @@
+"""Placement: the inventory snapshot decisions read, dry-runs and joint batch placement."""

@@ -1,0 +1,117 @@
+"""JSON forms of stored workloads and decisions (the ``WorkloadRead`` and ``DecisionRead``
+schemas), built as plain data: lists render many of them, and pydantic models would cost
+several times more than the query."""
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from app.api.etag import etag_for
+from app.audit.redaction import REDACTED
+from app.db.models import Decision, Workload
+from app.kubetypes import format_resource
+
+SECRET_FIELDS = ("data", "stringData")
+
+
+def timestamp(moment: datetime) -> str:
+    """RFC 3339 in UTC with a ``Z``."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def redact_secrets(manifests: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The manifests with every Secret's values hidden: reads and the audit trail show which
+    keys a Secret has, never what they hold (only the reconciler reads the stored values)."""
+    shown: list[dict[str, Any]] = []
+    for manifest in manifests:
+        if manifest.get("kind") == "Secret":
+            copy = dict(manifest)
+            for field in SECRET_FIELDS:
+                values = copy.get(field)
+                if isinstance(values, Mapping):
+                    copy[field] = dict.fromkeys(values, REDACTED)
+            shown.append(copy)
+        else:
+            shown.append(dict(manifest))
+    return shown
+
+
+def workload_document(
+    workload: Workload, placements: Sequence[tuple[str, int, int | None]]
+) -> dict[str, Any]:
+    """A stored workload; ``placements`` are (cluster, desired replicas, ready replicas)."""
+    requests = workload.spec["requests"]
+    return {
+        "id": str(workload.id),
+        "name": workload.name,
+        "namespace": workload.namespace,
+        "team": workload.team,
+        "labels": workload.labels,
+        "kind": workload.kind,
+        "replicas": workload.replicas,
+        "requests": {
+            resource: {"amount": amount, "quantity": format_resource(resource, amount)}
+            for resource, amount in requests.items()
+        },
+        "manifests": redact_secrets(workload.manifests),
+        "placement": workload.placement,
+        "disruption": workload.disruption,
+        "revision": workload.revision,
+        "status": workload.status,
+        "statusMessage": workload.status_message,
+        "deletionRequested": workload.deletion_requested,
+        "desiredGeneration": workload.desired_generation,
+        "placements": [
+            {"cluster": cluster, "replicas": replicas, "readyReplicas": ready}
+            for cluster, replicas, ready in placements
+        ],
+        "resourceVersion": workload.version,
+        "etag": etag_for(workload.id, workload.version),
+        "createdAt": timestamp(workload.created_at),
+        "updatedAt": timestamp(workload.updated_at),
+    }
+
+
+_INPUTS = ("workload", "snapshot", "profile", "policies", "now")
+
+
+def decision_document(
+    stored: Mapping[str, Any],
+    *,
+    method: str,
+    decided_at: datetime,
+    price_book_versions: Mapping[str, int],
+    record: Decision | None = None,
+) -> dict[str, Any]:
+    """A decision as the API shows it; ``stored`` is what the ``decisions.decision`` column
+    holds (``Decision.to_dict()`` for the scheduler), ``record`` its row once stored."""
+    return {
+        "id": None if record is None else str(record.id),
+        "workloadId": None if record is None else str(record.workload_id),
+        "revision": None if record is None else record.revision,
+        "method": method,
+        "outcome": "placed" if stored["placed"] else "unschedulable",
+        "decidedAt": timestamp(decided_at),
+        "summary": stored["summary"],
+        "assignment": stored["assignment"],
+        "cost": stored["cost"],
+        "alternative": stored["alternative"],
+        "verdicts": stored["verdicts"],
+        "remedies": stored["remedies"],
+        "notes": stored["notes"],
+        "policyVersions": stored["policies"]["versions"],
+        "priceBookVersions": dict(price_book_versions),
+        "batch": stored.get("batch"),
+        "inputs": {key: stored[key] for key in _INPUTS if key in stored},
+    }
+
+
+def stored_decision_document(record: Decision) -> dict[str, Any]:
+    """The JSON form of a stored decision row."""
+    return decision_document(
+        record.decision,
+        method=record.method,
+        decided_at=record.created_at,
+        price_book_versions=record.price_book_versions,
+        record=record,
+    )

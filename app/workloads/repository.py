@@ -1,0 +1,178 @@
+"""Queries on workloads, their desired placements, decisions and events."""
+
+import typing
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    ColumnElement,
+    Numeric,
+    case,
+    cast,
+    delete,
+    false,
+    not_,
+    or_,
+    select,
+    tuple_,
+)
+from sqlalchemy.orm import InstrumentedAttribute
+
+from app.db.models import Cluster, Decision, Workload, WorkloadEvent, WorkloadPlacement
+from app.db.repository import Repository
+from app.kubetypes import LabelSelector, Operator, Requirement
+
+_INTEGER = r"^-?[0-9]+$"
+LabelsColumn = InstrumentedAttribute[dict[str, typing.Any]]
+
+
+@dataclass(frozen=True)
+class WorkloadFilter:
+    """Which workloads to list; every given criterion must hold."""
+
+    namespace: str | None = None
+    team: str | None = None
+    status: str | None = None
+    selector: LabelSelector | None = None
+
+
+def label_clause(labels: LabelsColumn, requirement: Requirement) -> ColumnElement[bool]:
+    """The SQL form of one selector requirement on a ``jsonb`` labels column, with Kubernetes
+    semantics for missing keys (``NotIn`` and ``!key`` hold when the key is absent)."""
+    key, values = requirement.key, list(requirement.values)
+    value: ColumnElement[str] = labels[key].astext
+    has_key = typing.cast(ColumnElement[bool], labels.has_key(key))
+    match requirement.operator:
+        case Operator.IN if len(values) == 1:
+            return labels.contains({key: values[0]})
+        case Operator.IN:
+            return value.in_(values)
+        case Operator.NOT_IN:
+            return or_(not_(has_key), value.not_in(values))
+        case Operator.EXISTS:
+            return has_key
+        case Operator.DOES_NOT_EXIST:
+            return not_(has_key)
+        case Operator.GT:
+            comparison = cast(value, Numeric) > int(values[0])
+        case Operator.LT:
+            comparison = cast(value, Numeric) < int(values[0])
+    return case((value.regexp_match(_INTEGER), comparison), else_=false())
+
+
+class WorkloadRepository(Repository):
+    """Reads and writes workloads and their children; pages load children in one query."""
+
+    async def by_id(self, workload_id: uuid.UUID, *, for_update: bool = False) -> Workload | None:
+        query = select(Workload).where(Workload.id == workload_id)
+        if for_update:
+            query = query.with_for_update()
+        return await self.session.scalar(query)
+
+    async def name_taken(self, namespace: str, name: str) -> bool:
+        query = select(Workload.id).where(Workload.namespace == namespace, Workload.name == name)
+        return await self.session.scalar(query) is not None
+
+    async def list_page(
+        self, criteria: WorkloadFilter, *, after: tuple[str, str] | None, limit: int
+    ) -> Sequence[Workload]:
+        conditions: list[ColumnElement[bool]] = []
+        for column, wanted in (
+            (Workload.namespace, criteria.namespace),
+            (Workload.team, criteria.team),
+            (Workload.status, criteria.status),
+        ):
+            if wanted is not None:
+                conditions.append(column == wanted)
+        if criteria.selector is not None:
+            conditions.extend(
+                label_clause(Workload.labels, r) for r in criteria.selector.requirements
+            )
+        if after is not None:
+            conditions.append(tuple_(Workload.namespace, Workload.name) > tuple_(*after))
+        query = (
+            select(Workload)
+            .where(*conditions)
+            .order_by(Workload.namespace, Workload.name)
+            .limit(limit)
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def ids_with_status(self, statuses: Iterable[str]) -> list[uuid.UUID]:
+        """Workloads in one of ``statuses`` and not being deleted, oldest first."""
+        query = (
+            select(Workload.id)
+            .where(Workload.status.in_(list(statuses)), Workload.deletion_requested.is_(False))
+            .order_by(Workload.created_at, Workload.id)
+        )
+        return list((await self.session.scalars(query)).all())
+
+    async def lock_many(self, workload_ids: Sequence[uuid.UUID]) -> Sequence[Workload]:
+        query = (
+            select(Workload)
+            .where(Workload.id.in_(list(workload_ids)))
+            .order_by(Workload.created_at, Workload.id)
+            .with_for_update()
+        )
+        return (await self.session.scalars(query)).all()
+
+    def add(self, item: Workload | Decision | WorkloadEvent | WorkloadPlacement) -> None:
+        self.session.add(item)
+
+    async def delete(self, workload: Workload) -> None:
+        await self.session.execute(delete(Workload).where(Workload.id == workload.id))
+
+    async def placements_of(
+        self, workload_ids: Iterable[uuid.UUID]
+    ) -> dict[uuid.UUID, list[tuple[str, int, bool]]]:
+        """Per workload: (cluster name, replicas, whether the cluster has credentials), by
+        cluster name."""
+        query = (
+            select(
+                WorkloadPlacement.workload_id,
+                Cluster.name,
+                WorkloadPlacement.replicas,
+                Cluster.api_server.is_not(None),
+            )
+            .join(Cluster, Cluster.id == WorkloadPlacement.cluster_id)
+            .where(WorkloadPlacement.workload_id.in_(list(workload_ids)))
+            .order_by(WorkloadPlacement.workload_id, Cluster.name)
+        )
+        found: dict[uuid.UUID, list[tuple[str, int, bool]]] = {}
+        for workload_id, cluster, replicas, reachable in (await self.session.execute(query)).all():
+            found.setdefault(workload_id, []).append((cluster, replicas, bool(reachable)))
+        return found
+
+    async def replace_placements(
+        self, workload_id: uuid.UUID, replicas_by_cluster: Mapping[uuid.UUID, int]
+    ) -> None:
+        """Make ``replicas_by_cluster`` the workload's whole desired placement."""
+        await self.session.execute(
+            delete(WorkloadPlacement).where(WorkloadPlacement.workload_id == workload_id)
+        )
+        for cluster_id, replicas in replicas_by_cluster.items():
+            if replicas > 0:
+                self.session.add(
+                    WorkloadPlacement(
+                        workload_id=workload_id, cluster_id=cluster_id, replicas=replicas
+                    )
+                )
+        await self.session.flush()
+
+    async def latest_decision(self, workload_id: uuid.UUID) -> Decision | None:
+        query = (
+            select(Decision)
+            .where(Decision.workload_id == workload_id)
+            .order_by(Decision.created_at.desc(), Decision.id)
+            .limit(1)
+        )
+        return await self.session.scalar(query)
+
+    async def events_page(
+        self, workload_id: uuid.UUID, *, after_id: int | None, limit: int
+    ) -> Sequence[WorkloadEvent]:
+        query = select(WorkloadEvent).where(WorkloadEvent.workload_id == workload_id)
+        if after_id is not None:
+            query = query.where(WorkloadEvent.id > after_id)
+        return (await self.session.scalars(query.order_by(WorkloadEvent.id).limit(limit))).all()
