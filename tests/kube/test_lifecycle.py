@@ -46,13 +46,13 @@ def test_stopped_apiserver_is_unreachable_and_comes_back_with_its_data(
 
 def test_command_line_fleet_starts_and_stops_without_leftovers(tmp_path: Path) -> None:
     environment = {**os.environ, "PLACER_KUBE_RUN_DIR": str(tmp_path)}
-    up = subprocess.run(
-        [_TESTCLUSTERS, "up", "1"], env=environment, capture_output=True, text=True, check=False
-    )
-    assert up.returncode == 0, up.stderr
-    (kubeconfig,) = up.stdout.split()
-    pids = _recorded_pids(tmp_path)
     try:
+        up = subprocess.run(
+            [_TESTCLUSTERS, "up", "1"], env=environment, capture_output=True, text=True, check=False
+        )
+        assert up.returncode == 0, up.stderr
+        (kubeconfig,) = up.stdout.split()
+        pids = _recorded_pids(tmp_path)
         kubectl = Path(sys.executable).with_name("kubectl")
         nodes = subprocess.run(
             [kubectl, f"--kubeconfig={kubeconfig}", "get", "nodes", "-o", "name"],

@@ -141,7 +141,9 @@ def _go_build(
     }
     target = f"{output}/" if output.is_dir() else str(output)
     command = [go, "build", "-p", "2", "-trimpath", "-ldflags", ldflags, "-o", target, *packages]
-    names = ", ".join(package.rsplit("/", 1)[-1] for package in packages)
+    names = ", ".join(
+        [package.rsplit("/", 1)[-1] for package in packages] if output.is_dir() else [output.name]
+    )
     if log:
         print(f"building {names} ({KUBERNETES_VERSION}) in {module.name}/ ...", file=sys.stderr)
     started = time.monotonic()

@@ -139,8 +139,13 @@ class Cluster:
     def start_apiserver_process(self) -> None:
         self._apiserver.start(die_with_parent=self._die_with_parent)
 
-    def stop_apiserver(self) -> None:
-        self._apiserver.stop()
+    def stop_apiserver(self, grace: float = 3.0) -> None:
+        """Take the API away: SIGTERM, then SIGKILL after grace seconds.
+
+        A graceful shutdown would wait for the controller manager's and simulator's watches
+        to drain (15 s and more); an outage does not wait either.
+        """
+        self._apiserver.stop(timeout=grace)
 
     def start_components(self) -> None:
         """Start what works through the API; the apiserver must be ready."""
