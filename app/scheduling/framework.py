@@ -20,6 +20,7 @@ and the raw scores of :class:`MemoizableScorePlugin` plugins. A score plugin may
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
 
 from app.policies.evaluation import AppliedPolicies, PolicySet, RuleVerdict
@@ -362,7 +363,8 @@ def _filter_statically(state: CycleState, filters: tuple[StaticFilterPlugin, ...
         else:
             feasible.append(cluster)
     audit = {n: v for n, v in state.audit.items() if before.get(n) is not v}
-    return _StaticPass(FilterResult(tuple(feasible), rejected), audit)
+    # Read-only: the same result is handed to every decision of the class.
+    return _StaticPass(FilterResult(tuple(feasible), MappingProxyType(rejected)), audit)
 
 
 def _typed(plugin: object, interface: type, name: str) -> Any:
