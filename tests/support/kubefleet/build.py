@@ -7,6 +7,7 @@ repository keyed by the Kubernetes version, and only the missing ones are built.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,15 +26,16 @@ _KUBERNETES_PACKAGES = {
     "kube-controller-manager": "k8s.io/kubernetes/cmd/kube-controller-manager",
 }
 _ETCD_PACKAGE = "go.etcd.io/etcd/server/v3"
+_MINIMUM_GO = (1, 26)  # the `go` line of tools/kube/*/go.mod
 
 
 class GoToolchainMissingError(RuntimeError):
-    """No `go` command is on PATH, so the test-cluster binaries cannot be built."""
+    """No usable `go` command is on PATH, so the test-cluster binaries cannot be built."""
 
-    def __init__(self) -> None:
+    def __init__(self, found: str = "`go` is not on PATH") -> None:
         super().__init__(
             "The Kubernetes test clusters need Go >= 1.26 to build etcd, kube-apiserver and "
-            "kube-controller-manager once, and `go` is not on PATH. Install Go 1.26 or newer "
+            f"kube-controller-manager once, and {found}. Install Go 1.26 or newer "
             "(https://go.dev/doc/install) and run `make test` or `scripts/testclusters build` "
             "again."
         )
@@ -96,9 +98,7 @@ def ensure_binaries(*, log: bool = True) -> Binaries:
     missing = {path.name for path in binaries.missing()}
     if not missing:
         return binaries
-    go = shutil.which("go")
-    if go is None:
-        raise GoToolchainMissingError
+    go = _go_command()
     binaries.etcd.parent.mkdir(parents=True, exist_ok=True)
     if "etcd" in missing:
         _go_build(go, MODULES_DIR / "etcd", [_ETCD_PACKAGE], binaries.etcd, "-s -w", log=log)
@@ -116,6 +116,19 @@ def ensure_binaries(*, log: bool = True) -> Binaries:
     if still_missing:
         raise BuildFailedError(f"go build produced no {', '.join(p.name for p in still_missing)}")
     return binaries
+
+
+def _go_command() -> str:
+    go = shutil.which("go")
+    if go is None:
+        raise GoToolchainMissingError
+    reported = subprocess.run(
+        [go, "env", "GOVERSION"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    version = re.match(r"go(\d+)\.(\d+)", reported)
+    if version is None or (int(version[1]), int(version[2])) < _MINIMUM_GO:
+        raise GoToolchainMissingError(f"{go} is {reported or 'unusable'}")
+    return go
 
 
 def _kubernetes_ldflags() -> str:
