@@ -50,6 +50,22 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     access_log: bool = True
     db_pool_size: int = Field(default=10, gt=0)
+    reconcile: bool = Field(
+        default=True,
+        description="Run the reconciler and the inventory sync in this process.",
+    )
+    reconcile_interval_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often deploying workloads are checked and due work is looked for.",
+    )
+    sync_interval_seconds: float = Field(
+        default=30.0, gt=0, description="How often clusters with credentials are synced."
+    )
+    reconciler_id: str | None = Field(
+        default=None,
+        description="This replica's name in reconcile claims; default: host name and pid.",
+    )
 
     @property
     def resolved_migrations_dir(self) -> Path:

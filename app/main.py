@@ -16,6 +16,7 @@ from app.db.session import Database
 from app.observability.logging import configure_logging
 from app.observability.metrics import HttpMetrics
 from app.placements.scheduler import load_scheduler
+from app.reconciler.runner import BackgroundWork, rescheduler
 from app.runtime import cluster_policy, resolve_database_url
 
 DESCRIPTION = """Placer places Kubernetes workloads on IaaS and on-prem clusters, cost-optimally
@@ -42,7 +43,19 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        work = (
+            BackgroundWork.start(
+                settings,
+                app.state.database,
+                app.state.cluster_policy,
+                on_inventory_change=rescheduler(app.state.database, app.state.scheduler),
+            )
+            if settings.reconcile
+            else None
+        )
         yield
+        if work is not None:
+            await work.stop()
         await app.state.database.dispose()
 
     app = FastAPI(

@@ -5,6 +5,7 @@ from app.db.models.auth import ApiToken
 from app.db.models.clusters import Cluster
 from app.db.models.idempotency import IdempotencyRecord
 from app.db.models.pricebooks import PriceBook, PriceBookVersion
+from app.db.models.reconciler import ReconcileClaim, WorkloadClusterStatus
 from app.db.models.workloads import Decision, Workload, WorkloadEvent, WorkloadPlacement
 
 __all__ = [
@@ -15,7 +16,9 @@ __all__ = [
     "IdempotencyRecord",
     "PriceBook",
     "PriceBookVersion",
+    "ReconcileClaim",
     "Workload",
+    "WorkloadClusterStatus",
     "WorkloadEvent",
     "WorkloadPlacement",
 ]

@@ -1,6 +1,7 @@
 """The cluster inventory."""
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
@@ -42,3 +43,8 @@ class Cluster(UUIDPrimaryKey, Timestamps, Base):
         ForeignKey("price_books.id", ondelete="RESTRICT"), index=True
     )
     version: Mapped[int] = mapped_column(default=1)
+    # Written by the inventory sync for clusters with credentials: requests of running pods
+    # Placer does not manage, when the cluster was last read, and what the read found amiss.
+    allocated_external: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    synced_at: Mapped[datetime | None]
+    sync_message: Mapped[str | None] = mapped_column(Text)

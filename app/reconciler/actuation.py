@@ -1,0 +1,132 @@
+"""The Kubernetes side of one reconcile: apply to a desired cluster, remove from another.
+
+Each step is idempotent, so a reconcile killed anywhere is simply run again: server-side apply
+of the same manifests under the same names changes nothing, and objects are found for removal
+by their ownership labels, not by anything remembered.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from app.kube import (
+    KubeDriver,
+    KubeNotFoundError,
+    PermanentKubeError,
+    Rollout,
+    TemporaryKubeError,
+    stamp_ownership,
+)
+from app.reconciler.aggregate import ClusterOutcome, Phase
+from app.workloads.manifests import WorkloadManifests
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """One workload's manifests for one cluster, with that cluster's share of replicas."""
+
+    workload_id: str
+    namespace: str
+    manifests: WorkloadManifests
+    replicas: int
+
+    def objects(self) -> list[dict[str, Any]]:
+        """The manifests stamped with Placer's ownership labels and this cluster's replicas."""
+        primary = (self.manifests.kind, self.manifests.name)
+        return [
+            stamp_ownership(
+                manifest,
+                workload_id=self.workload_id,
+                replicas=self.replicas if _identity(manifest) == primary else None,
+            )
+            for manifest in self.manifests.objects
+        ]
+
+
+def _identity(manifest: Mapping[str, Any]) -> tuple[str, str]:
+    return str(manifest.get("kind")), str((manifest.get("metadata") or {}).get("name"))
+
+
+async def converge(
+    driver: KubeDriver, deployment: Deployment, outcome: ClusterOutcome, *, apply: bool
+) -> None:
+    """Apply (when ``apply``, or when the workload object is missing) and read status back.
+
+    Fills ``outcome`` in: its phase, ready replicas and conditions, or the error.
+    """
+    manifests = deployment.manifests
+    try:
+        if apply:
+            await _apply(driver, deployment)
+            outcome.applied = True
+        try:
+            status = await driver.workload_status(
+                deployment.namespace, manifests.kind, manifests.name
+            )
+        except KubeNotFoundError:
+            if outcome.applied:
+                raise
+            # Deleted behind Placer's back: put it back.
+            await _apply(driver, deployment)
+            outcome.applied = True
+            status = await driver.workload_status(
+                deployment.namespace, manifests.kind, manifests.name
+            )
+    except TemporaryKubeError as error:
+        outcome.phase, outcome.error, outcome.retry_after = (
+            Phase.UNREACHABLE,
+            error.message,
+            error.retry_after,
+        )
+        return
+    except PermanentKubeError as error:
+        outcome.phase, outcome.error = Phase.FAILED, error.message
+        return
+    outcome.ready = status.ready_replicas
+    outcome.conditions = [
+        {"type": c.type, "status": c.status, "reason": c.reason, "message": c.message}
+        for c in status.conditions
+    ]
+    match status.rollout:
+        case Rollout.READY:
+            outcome.phase = Phase.READY
+        case Rollout.COMPLETE:
+            outcome.phase = Phase.COMPLETE
+        case Rollout.FAILED:
+            outcome.phase = Phase.FAILED
+            outcome.error = _failure_message(status.conditions) or "the rollout failed"
+        case Rollout.PROGRESSING:
+            outcome.phase = Phase.PROGRESSING
+
+
+async def _apply(driver: KubeDriver, deployment: Deployment) -> None:
+    await driver.ensure_namespace(deployment.namespace)
+    await driver.apply(deployment.objects(), namespace=deployment.namespace)
+
+
+def _failure_message(conditions: Sequence[Any]) -> str | None:
+    for condition in conditions:
+        if condition.type in ("Progressing", "Failed") and condition.message:
+            return f"{condition.reason}: {condition.message}"
+    return None
+
+
+async def remove(
+    driver: KubeDriver, namespace: str, workload_id: str, outcome: ClusterOutcome
+) -> None:
+    """Ask the cluster to delete the workload's objects; ``REMOVED`` once none is left."""
+    try:
+        deleted = await driver.delete_owned(namespace, workload_id)
+        remaining = await driver.list_owned(namespace, workload_id)
+    except TemporaryKubeError as error:
+        outcome.phase, outcome.error, outcome.retry_after = (
+            Phase.REMOVING,
+            error.message,
+            error.retry_after,
+        )
+        return
+    except PermanentKubeError as error:
+        outcome.phase, outcome.error = Phase.FAILED, error.message
+        return
+    outcome.removed_objects = len(deleted)
+    outcome.phase = Phase.REMOVING if remaining else Phase.REMOVED
