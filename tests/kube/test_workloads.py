@@ -176,3 +176,69 @@ def test_node_selector_pins_pods_to_a_zone(kube_fleet: Fleet, kube_namespace: st
         _wait_ready_replicas(apps, core, kube_namespace, "zonal", 4)
         in_zone = {node.name for node in cluster.spec.nodes if node.zone == zone}
         assert {pod_node(pod) for pod in _pods(core, kube_namespace, "zonal")} <= in_zone
+
+
+def test_daemonset_runs_one_pod_on_every_node(kube_fleet: Fleet, kube_namespace: str) -> None:
+    cluster = kube_fleet.cluster("onprem-tokyo")
+    with cluster.api_client() as api:
+        core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
+        core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=kube_namespace)))
+        template = _deployment("agent", 1)["spec"]["template"]
+        apps.patch_namespaced_daemon_set(
+            "agent",
+            kube_namespace,
+            {
+                "apiVersion": "apps/v1",
+                "kind": "DaemonSet",
+                "metadata": {"name": "agent"},
+                "spec": {"selector": {"matchLabels": {"app": "agent"}}, "template": template},
+            },
+            field_manager=_MANAGER,
+            _content_type=_APPLY,
+        )
+
+        def one_ready_pod_per_node() -> bool:
+            status = apps.read_namespaced_daemon_set_status("agent", kube_namespace).status
+            return status is not None and status.number_ready == len(cluster.spec.nodes)
+
+        wait_until(one_ready_pod_per_node, _TIMEOUT, "a ready agent pod on every Node")
+        placed = sorted(pod_node(pod) or "" for pod in _pods(core, kube_namespace, "agent"))
+        assert placed == sorted(node.name for node in cluster.spec.nodes)
+
+
+def test_statefulset_pods_become_ready_with_stable_names(
+    kube_fleet: Fleet, kube_namespace: str
+) -> None:
+    cluster = kube_fleet.cluster("iaas-tokyo")
+    with cluster.api_client() as api:
+        core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
+        core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=kube_namespace)))
+        template = _deployment("db", 1)["spec"]["template"]
+        apps.patch_namespaced_stateful_set(
+            "db",
+            kube_namespace,
+            {
+                "apiVersion": "apps/v1",
+                "kind": "StatefulSet",
+                "metadata": {"name": "db"},
+                "spec": {
+                    "replicas": 3,
+                    "serviceName": "db",
+                    "selector": {"matchLabels": {"app": "db"}},
+                    "template": template,
+                },
+            },
+            field_manager=_MANAGER,
+            _content_type=_APPLY,
+        )
+
+        def all_ready() -> bool:
+            status = apps.read_namespaced_stateful_set_status("db", kube_namespace).status
+            return status is not None and status.ready_replicas == 3
+
+        wait_until(all_ready, _TIMEOUT, "3 ready db pods")
+        assert sorted(name_of(pod) for pod in _pods(core, kube_namespace, "db")) == [
+            "db-0",
+            "db-1",
+            "db-2",
+        ]

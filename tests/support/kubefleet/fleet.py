@@ -81,6 +81,8 @@ class Fleet:
 
         A fleet dies with the calling process unless detached (the command line's ``up``);
         a detached fleet is stopped with ``stop_fleet_directory`` / ``testclusters down``.
+        The kernel ties the components to the *thread* that starts them, so start a fleet,
+        and restart an apiserver, from a thread that lives as long as the fleet (the main one).
         """
         names = [spec.name for spec in specs]
         if len(set(names)) != len(names):
