@@ -68,6 +68,8 @@ class PlacementService:
                     "a batch places Pending or Unschedulable workloads",
                     field=field,
                 )
+        if not workloads:
+            return _EMPTY_REPORT
         now = utcnow()
         inventory = await load_inventory(self._session, now)
         specs = [spec_of(w, inventory.current_of(w.id)) for w in workloads]
@@ -161,6 +163,20 @@ class PlacementService:
             "placed": placed,
             "unplaced": unplaced,
         }
+
+
+_EMPTY_REPORT: dict[str, Any] = {
+    "status": "optimal",
+    "cost": 0,
+    "lowerBound": 0.0,
+    "gap": 0.0,
+    "marginalHourlyCost": 0,
+    "solveSeconds": 0.0,
+    "greedy": {"cost": 0, "unplaced": 0},
+    "placed": [],
+    "unplaced": [],
+}
+"""The report for a batch with nothing to place."""
 
 
 def _placed_summary(assignment: dict[str, int]) -> str:
