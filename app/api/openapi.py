@@ -33,12 +33,19 @@ def _dependants(dependant: Dependant) -> Iterator[Dependant]:
 
 
 def route_roles(route: APIRoute) -> tuple[Role, ...] | None:
-    """The roles a route admits, or None for a public route."""
+    """The roles a route admits, or None for a public route.
+
+    A route may depend on several ``authorize`` dependencies (its own and its service's);
+    a request must pass all of them, so the route admits their intersection.
+    """
+    admitted: set[Role] | None = None
     for dependant in _dependants(route.dependant):
         roles = getattr(dependant.call, ROLES_ATTRIBUTE, None)
         if roles is not None:
-            return tuple(roles)
-    return None
+            admitted = set(roles) if admitted is None else admitted & set(roles)
+    if admitted is None:
+        return None
+    return tuple(role for role in Role if role in admitted)
 
 
 def document_routes(router: APIRouter) -> None:
