@@ -242,3 +242,18 @@ def test_statefulset_pods_become_ready_with_stable_names(
             "db-1",
             "db-2",
         ]
+
+
+def test_cordoned_node_gets_no_new_pods(kube_fleet: Fleet, kube_namespace: str) -> None:
+    cluster = kube_fleet.cluster("iaas-tokyo")
+    cordoned, *open_nodes = (node.name for node in cluster.spec.nodes)
+    with cluster.api_client() as api:
+        core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
+        core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=kube_namespace)))
+        core.patch_node(cordoned, {"spec": {"unschedulable": True}})
+        try:
+            _apply(apps, kube_namespace, _deployment("web", 4))
+            _wait_ready_replicas(apps, core, kube_namespace, "web", 4)
+        finally:
+            core.patch_node(cordoned, {"spec": {"unschedulable": None}})
+        assert {pod_node(pod) for pod in _pods(core, kube_namespace, "web")} <= set(open_nodes)

@@ -11,7 +11,9 @@ the cluster's pods moving the way a scheduler and kubelets would:
 - a pod being deleted from a simulated Node is removed with grace period 0, as a kubelet
   does once its containers have stopped.
 
-Nodes labelled ``placer.dev/simulated-node=true`` are simulated, including ones a test adds.
+Nodes labelled ``placer.dev/simulated-node=true`` are simulated, including ones a test adds;
+one without a Ready condition is made Ready, one a test marked ``Ready=False`` stays so and
+gets no new pods.
 The loop is level-triggered: any watch event, or a timer, triggers a full pass over the
 cluster, and it rides out an unreachable apiserver by retrying.
 """
@@ -107,8 +109,7 @@ class NodeSimulator:
                 if error.status != 409:
                     raise
                 continue
-            resources = {"cpu": spec["cpu"], "memory": spec["memory"], "pods": str(spec["pods"])}
-            self._mark_node_ready(spec["name"], resources)
+            self._mark_node_ready(spec["name"], self._declared_allocatable(spec["name"]))
             logger.info("created node %s in %s", spec["name"], spec["zone"])
 
     def run_forever(self) -> None:
@@ -134,8 +135,10 @@ class NodeSimulator:
             )
         }
         for name, node in nodes.items():
-            if not _condition_true(node, "Ready"):
-                self._mark_node_ready(name, node.get("status", {}).get("allocatable") or {})
+            # Only a Node that never reported is made Ready: a test may set Ready=False.
+            if _condition(node, "Ready") is None:
+                reported = node.get("status", {}).get("allocatable") or {}
+                self._mark_node_ready(name, reported or self._declared_allocatable(name))
             self._lift_not_ready_taint(node)
         pods = sorted(
             _items(self.core.list_pod_for_all_namespaces(_preload_content=False)),
@@ -320,6 +323,12 @@ class NodeSimulator:
         self.core.patch_node_status(
             name, {"status": status}, _content_type=_MERGE_PATCH, _preload_content=False
         )
+
+    def _declared_allocatable(self, name: str) -> dict[str, str]:
+        for spec in self.node_specs:
+            if spec["name"] == name:
+                return {"cpu": spec["cpu"], "memory": spec["memory"], "pods": str(spec["pods"])}
+        return {}
 
     def _lift_not_ready_taint(self, node: Json) -> None:
         # The TaintNodesByCondition admission plugin taints every new Node not-ready; the
