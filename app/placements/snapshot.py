@@ -1,9 +1,10 @@
 """The inventory as the scheduler sees it, built from the database at one moment.
 
 Each cluster's ``allocated`` is what Placer's desired placements request there (replicas times
-each workload's per-replica demand, one pod included); its price is the version of its price
-book in effect at ``now``, in integer micro-units. A cluster without a price book is priced at
-zero in no currency: it is chosen on capacity and policy alone.
+each workload's per-replica demand, one pod included) plus what pods Placer does not manage
+request (``allocated_external``, written by the inventory sync); its price is the version of
+its price book in effect at ``now``, in integer micro-units. A cluster without a price book is
+priced at zero in no currency: it is chosen on capacity and policy alone.
 
 Example::
 
@@ -134,7 +135,7 @@ async def load_inventory(session: AsyncSession, now: datetime) -> Inventory:
             cluster_snapshot(
                 cluster,
                 prices.get(cluster.price_book_id, UNPRICED) if cluster.price_book_id else UNPRICED,
-                allocated.get(cluster.id, Resources()),
+                allocated.get(cluster.id, Resources()) + Resources(cluster.allocated_external),
             )
             for cluster in clusters
         ),

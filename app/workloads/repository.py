@@ -19,11 +19,20 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app.db.models import Cluster, Decision, Workload, WorkloadEvent, WorkloadPlacement
+from app.db.models import (
+    Cluster,
+    Decision,
+    Workload,
+    WorkloadClusterStatus,
+    WorkloadEvent,
+    WorkloadPlacement,
+)
 from app.db.repository import Repository
 from app.kubetypes import LabelSelector, Operator, Requirement
 
 _INTEGER = r"^-?[0-9]+$"
+NOTHING_DEPLOYED = ("Planned", "Removed")
+"""Reconciler phases in which none of the workload's objects exist in the cluster."""
 LabelsColumn = InstrumentedAttribute[dict[str, typing.Any]]
 
 
@@ -125,24 +134,37 @@ class WorkloadRepository(Repository):
 
     async def placements_of(
         self, workload_ids: Iterable[uuid.UUID]
-    ) -> dict[uuid.UUID, list[tuple[str, int, bool]]]:
-        """Per workload: (cluster name, replicas, whether the cluster has credentials), by
-        cluster name."""
+    ) -> dict[uuid.UUID, list[tuple[str, int, int | None]]]:
+        """Per workload, by cluster name: (cluster, desired replicas, ready replicas as the
+        reconciler last read them, None before it has)."""
         query = (
             select(
                 WorkloadPlacement.workload_id,
                 Cluster.name,
                 WorkloadPlacement.replicas,
-                Cluster.api_server.is_not(None),
+                WorkloadClusterStatus.ready_replicas,
             )
             .join(Cluster, Cluster.id == WorkloadPlacement.cluster_id)
+            .outerjoin(
+                WorkloadClusterStatus,
+                (WorkloadClusterStatus.workload_id == WorkloadPlacement.workload_id)
+                & (WorkloadClusterStatus.cluster_id == WorkloadPlacement.cluster_id),
+            )
             .where(WorkloadPlacement.workload_id.in_(list(workload_ids)))
             .order_by(WorkloadPlacement.workload_id, Cluster.name)
         )
-        found: dict[uuid.UUID, list[tuple[str, int, bool]]] = {}
-        for workload_id, cluster, replicas, reachable in (await self.session.execute(query)).all():
-            found.setdefault(workload_id, []).append((cluster, replicas, bool(reachable)))
+        found: dict[uuid.UUID, list[tuple[str, int, int | None]]] = {}
+        for workload_id, cluster, replicas, ready in (await self.session.execute(query)).all():
+            found.setdefault(workload_id, []).append((cluster, replicas, ready))
         return found
+
+    async def may_be_deployed(self, workload_id: uuid.UUID) -> bool:
+        """Whether the reconciler may have created objects of the workload in some cluster."""
+        query = select(WorkloadClusterStatus.cluster_id).where(
+            WorkloadClusterStatus.workload_id == workload_id,
+            WorkloadClusterStatus.phase.not_in(NOTHING_DEPLOYED),
+        )
+        return await self.session.scalar(query.limit(1)) is not None
 
     async def replace_placements(
         self, workload_id: uuid.UUID, replicas_by_cluster: Mapping[uuid.UUID, int]

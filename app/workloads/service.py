@@ -270,16 +270,16 @@ class WorkloadService:
         return after
 
     async def delete(self, workload_id: uuid.UUID, if_match: str | None) -> dict[str, Any] | None:
-        """Remove the workload: at once when nothing of it can be running in a cluster
-        (none of its clusters has credentials), else mark it for the reconciler, which removes
-        it from every cluster and then deletes it. Returns the marked workload, or None."""
+        """Remove the workload: at once when nothing of it can exist in any cluster (the
+        reconciler never applied it: no credentials, or not reached yet), else mark it for the
+        reconciler, which removes it from every cluster and then deletes it. Returns the
+        marked workload, or None when it is gone."""
         workload = await self._require(workload_id, for_update=True)
         require_match(if_match, etag_for(workload.id, workload.version))
         before = await self._view(workload)
         if workload.deletion_requested:
             return before
-        placements = (await self._workloads.placements_of([workload.id])).get(workload.id, [])
-        if not any(reachable for _, _, reachable in placements):
+        if not await self._workloads.may_be_deployed(workload.id):
             await self._workloads.delete(workload)
             self._audit().record(
                 "workload.delete", RESOURCE, str(workload.id), before=before, after=None
@@ -465,12 +465,7 @@ class WorkloadService:
 
     async def _views(self, workloads: Sequence[Workload]) -> list[dict[str, Any]]:
         placements = await self._workloads.placements_of(w.id for w in workloads)
-        return [
-            workload_document(
-                w, [(cluster, replicas, None) for cluster, replicas, _ in placements.get(w.id, [])]
-            )
-            for w in workloads
-        ]
+        return [workload_document(w, placements.get(w.id, [])) for w in workloads]
 
     @staticmethod
     def _apply(workload: Workload, checked: SubmittedWorkload) -> None:

@@ -335,11 +335,37 @@ async def test_delete_of_a_workload_never_deployed_removes_it_at_once(
     assert raw_db.execute("SELECT count(*) FROM decisions").fetchone() == (0,)
 
 
-async def test_delete_of_a_workload_on_a_cluster_with_credentials_waits_for_the_reconciler(
-    app_client: httpx.AsyncClient, admin_token: str
+def _reconciler_reports(
+    raw_db: psycopg.Connection[Any], workload_id: str, phase: str, ready: int
+) -> None:
+    raw_db.execute(
+        "INSERT INTO workload_cluster_status (workload_id, cluster_id, applied_generation,"
+        " phase, desired_replicas, ready_replicas, conditions, updated_at)"
+        " SELECT p.workload_id, p.cluster_id, w.desired_generation, %s, p.replicas, %s, '[]',"
+        " now() FROM workload_placements p JOIN workloads w ON w.id = p.workload_id"
+        " WHERE p.workload_id = %s",
+        (phase, ready, workload_id),
+    )
+
+
+async def test_read_shows_ready_replicas_the_reconciler_reported(
+    app_client: httpx.AsyncClient, admin_token: str, raw_db: psycopg.Connection[Any]
 ) -> None:
     await _cluster(app_client, admin_token, "live", credentials={"kubeconfig": kubeconfig_text()})
     workload = await _submit(app_client, admin_token)
+    _reconciler_reports(raw_db, workload["id"], "Progressing", ready=1)
+
+    read = await app_client.get(f"/v1/workloads/{workload['id']}", headers=auth(admin_token))
+
+    assert read.json()["placements"] == [{"cluster": "live", "replicas": 2, "readyReplicas": 1}]
+
+
+async def test_delete_of_a_deployed_workload_waits_for_the_reconciler(
+    app_client: httpx.AsyncClient, admin_token: str, raw_db: psycopg.Connection[Any]
+) -> None:
+    await _cluster(app_client, admin_token, "live", credentials={"kubeconfig": kubeconfig_text()})
+    workload = await _submit(app_client, admin_token)
+    _reconciler_reports(raw_db, workload["id"], "Ready", ready=2)
     path = f"/v1/workloads/{workload['id']}"
 
     response = await app_client.delete(path, headers=auth(admin_token))
@@ -353,6 +379,18 @@ async def test_delete_of_a_workload_on_a_cluster_with_credentials_waits_for_the_
     assert (await app_client.get(path, headers=auth(admin_token))).json() == marked
     refused = await app_client.patch(path, json={"team": "x"}, headers=auth(admin_token))
     assert refused.status_code == 409
+
+
+async def test_capacity_used_by_pods_placer_does_not_manage_is_not_offered(
+    app_client: httpx.AsyncClient, admin_token: str, raw_db: psycopg.Connection[Any]
+) -> None:
+    await _cluster(app_client, admin_token, "busy", capacity={"cpu": "4", "memory": "64Gi"})
+    raw_db.execute("UPDATE clusters SET allocated_external = '{\"cpu\": 3500}'")
+
+    workload = await _submit(app_client, admin_token, manifests=[deployment(cpu="1")])
+
+    assert workload["status"] == "Unschedulable"
+    assert workload["statusMessage"].startswith("0/1 clusters fit: 1 lack")
 
 
 async def test_list_filters_by_namespace_team_status_and_label_selector_in_pages(
