@@ -158,7 +158,7 @@ def _go_build(
         [package.rsplit("/", 1)[-1] for package in packages] if output.is_dir() else [output.name]
     )
     if log:
-        print(f"building {names} ({KUBERNETES_VERSION}) in {module.name}/ ...", file=sys.stderr)
+        print(f"building {names} in tools/kube/{module.name}/ ...", file=sys.stderr)
     started = time.monotonic()
     result = subprocess.run(command, cwd=module, env=env, check=False)
     if result.returncode != 0:
