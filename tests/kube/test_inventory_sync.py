@@ -1,0 +1,100 @@
+"""The inventory sync against real API servers: capacity and zones from Nodes, external use
+from pods Placer does not manage, Ready/Unreachable from /readyz, versions bumped only on change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from app.clusters.service import ClusterPolicy
+from app.config import Settings
+from app.db.models import AuditEvent, Cluster
+from app.db.session import Database
+from app.inventory.access import ClusterAccess
+from app.inventory.sync import InventorySync
+from app.kube import KubeClientPool, Timeouts
+from app.runtime import cluster_policy
+from tests.kube.placer_fleet import register_fleet
+from tests.support.kubefleet import Fleet
+
+pytestmark = pytest.mark.kube
+
+
+@pytest.fixture
+async def database(db_url: str) -> AsyncIterator[Database]:
+    db = Database.connect(db_url, pool_size=4)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+def policy(settings: Settings) -> ClusterPolicy:
+    return cluster_policy(settings)
+
+
+@pytest.fixture
+def access(policy: ClusterPolicy) -> Iterator[ClusterAccess]:
+    pool = KubeClientPool(address_guard=None, timeouts=Timeouts(connect=2, read=5))
+    yield ClusterAccess(pool, policy.secret_box)
+    pool.close()
+
+
+async def _cluster(database: Database, name: str) -> Cluster:
+    async with database.transaction() as session:
+        cluster = await session.scalar(select(Cluster).where(Cluster.name == name))
+        assert cluster is not None
+        return cluster
+
+
+async def _sync_audits(database: Database) -> int:
+    async with database.transaction() as session:
+        count = await session.scalar(
+            select(func.count()).where(AuditEvent.action == "cluster.sync")
+        )
+    return int(count or 0)
+
+
+async def test_sync_reads_capacity_zones_and_flags_an_unreachable_cluster(
+    kube_fleet: Fleet, database: Database, policy: ClusterPolicy, access: ClusterAccess
+) -> None:
+    await register_fleet(database, policy, kube_fleet, without_credentials=["onprem-tokyo"])
+    changes: list[datetime] = []
+
+    async def record_change(now: datetime) -> None:
+        changes.append(now)
+
+    sync = InventorySync(database, access, interval=0.1, on_change=record_change)
+    assert sorted(await sync.sync_once()) == ["iaas-frankfurt", "iaas-tokyo"]
+    assert len(changes) == 1
+    tokyo = await _cluster(database, "iaas-tokyo")
+    assert tokyo.state == "Ready"
+    assert tokyo.capacity == {"cpu": 2 * 3920, "memory": 2 * 14 * 2**30, "pods": 2 * 58}
+    assert tokyo.zones == ["ap-northeast-1a", "ap-northeast-1c"]
+    assert tokyo.allocated_external["pods"] >= 0
+    assert tokyo.sync_message is None
+    onprem = await _cluster(database, "onprem-tokyo")
+    assert onprem.synced_at is None
+    assert onprem.capacity == {"cpu": 16000, "memory": 64 * 2**30, "pods": 200}
+
+    audits, version = await _sync_audits(database), tokyo.version
+    assert await sync.sync_once() == []
+    assert (await _cluster(database, "iaas-tokyo")).version == version
+    assert await _sync_audits(database) == audits
+
+    frankfurt = kube_fleet.cluster("iaas-frankfurt")
+    frankfurt.stop_apiserver()
+    try:
+        assert await sync.sync_once() == ["iaas-frankfurt"]
+        down = await _cluster(database, "iaas-frankfurt")
+        assert (down.state, down.unreachable) == ("Unreachable", True)
+        assert down.sync_message
+        assert (await _cluster(database, "iaas-tokyo")).state == "Ready"
+    finally:
+        await asyncio.to_thread(frankfurt.start_apiserver)
+    assert await sync.sync_once() == ["iaas-frankfurt"]
+    assert (await _cluster(database, "iaas-frankfurt")).state == "Ready"
