@@ -33,6 +33,7 @@ from tests.support.kubefleet.cluster import Cluster
 from tests.support.kubefleet.kubeconfig import write_kubeconfig
 from tests.support.kubefleet.processes import (
     ManagedProcess,
+    ProcessExitedError,
     live_recorded_processes,
     process_alive,
     stop_recorded_processes,
@@ -42,6 +43,7 @@ from tests.support.kubefleet.specs import ClusterSpec
 
 _READY_TIMEOUT_SECONDS = 120.0
 _STATE_FILE = "fleet.json"
+_PORT_ATTEMPTS = 3
 
 
 class FleetAlreadyRunningError(RuntimeError):
@@ -90,6 +92,25 @@ class Fleet:
         binaries = binaries or installed_binaries()
         reap_abandoned_fleets()
         directory = runs_directory() / (name or f"pytest-{os.getpid()}")
+        attempt = 1
+        while True:
+            try:
+                return cls._start_in(directory, specs, binaries, detached, timeout)
+            except ProcessExitedError as error:
+                # Another process may take a port between our probe and the server's bind.
+                if "address already in use" not in str(error) or attempt == _PORT_ATTEMPTS:
+                    raise
+                attempt += 1
+
+    @classmethod
+    def _start_in(
+        cls,
+        directory: Path,
+        specs: Sequence[ClusterSpec],
+        binaries: Binaries,
+        detached: bool,
+        timeout: float,
+    ) -> Fleet:
         if directory.exists():
             if live_recorded_processes(directory):
                 raise FleetAlreadyRunningError(
