@@ -8,7 +8,13 @@ import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from tests.support.kubefleet import DEFAULT_FLEET, Cluster, Fleet
+from tests.support.kubefleet import (
+    DEFAULT_FLEET,
+    EXIT_CODE_ANNOTATION,
+    RUN_SECONDS_ANNOTATION,
+    Cluster,
+    Fleet,
+)
 from tests.support.kubefleet.objects import (
     allocatable_of,
     condition_true,
@@ -257,3 +263,50 @@ def test_cordoned_node_gets_no_new_pods(kube_fleet: Fleet, kube_namespace: str) 
         finally:
             core.patch_node(cordoned, {"spec": {"unschedulable": None}})
         assert {pod_node(pod) for pod in _pods(core, kube_namespace, "web")} <= set(open_nodes)
+
+
+def _job(name: str, *, completions: int, exit_code: int) -> dict[str, Any]:
+    template = _deployment(name, 1)["spec"]["template"]
+    template["metadata"]["annotations"] = {
+        RUN_SECONDS_ANNOTATION: "1",
+        EXIT_CODE_ANNOTATION: str(exit_code),
+    }
+    template["spec"]["restartPolicy"] = "Never"
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": name},
+        "spec": {
+            "completions": completions,
+            "parallelism": completions,
+            "backoffLimit": 0,
+            "template": template,
+        },
+    }
+
+
+@pytest.mark.parametrize(("exit_code", "outcome"), [(0, "Complete"), (3, "Failed")])
+def test_job_pods_exit_as_annotated(
+    kube_fleet: Fleet, kube_namespace: str, exit_code: int, outcome: str
+) -> None:
+    cluster = kube_fleet.cluster("iaas-frankfurt")
+    with cluster.api_client() as api:
+        core, batch = client.CoreV1Api(api), client.BatchV1Api(api)
+        core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=kube_namespace)))
+        batch.patch_namespaced_job(
+            "report",
+            kube_namespace,
+            _job("report", completions=2, exit_code=exit_code),
+            field_manager=_MANAGER,
+            _content_type=_APPLY,
+        )
+
+        def finished() -> bool:
+            status = batch.read_namespaced_job_status("report", kube_namespace).status
+            return status is not None and condition_true(status.conditions, outcome)
+
+        wait_until(finished, _TIMEOUT, f"the Job to be {outcome}")
+        pods = _pods(core, kube_namespace, "report")
+        expected_phase = "Succeeded" if exit_code == 0 else "Failed"
+        assert pods
+        assert {pod.status.phase if pod.status else None for pod in pods} == {expected_phase}

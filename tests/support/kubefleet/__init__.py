@@ -26,6 +26,11 @@ from tests.support.kubefleet.fleet import (
     runs_directory,
     stop_fleet_directory,
 )
+from tests.support.kubefleet.nodesim import (
+    EXIT_CODE_ANNOTATION,
+    RUN_SECONDS_ANNOTATION,
+    SIMULATED_NODE_LABEL,
+)
 from tests.support.kubefleet.processes import ProcessExitedError
 from tests.support.kubefleet.specs import (
     DEFAULT_FLEET,
@@ -38,7 +43,10 @@ from tests.support.kubefleet.specs import (
 
 __all__ = [
     "DEFAULT_FLEET",
+    "EXIT_CODE_ANNOTATION",
     "KUBERNETES_VERSION",
+    "RUN_SECONDS_ANNOTATION",
+    "SIMULATED_NODE_LABEL",
     "Binaries",
     "BuildFailedError",
     "Cluster",

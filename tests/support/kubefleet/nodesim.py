@@ -8,6 +8,9 @@ the cluster's pods moving the way a scheduler and kubelets would:
   allocatable cpu, memory and pod count admit it (the least allocated one), or gets the
   condition ``PodScheduled=False`` with a kube-scheduler style reason;
 - a pod bound to a simulated Node becomes Running and Ready at once;
+- a pod that does not restart (restartPolicy Never or OnFailure, as Jobs' pods) and carries the
+  annotation ``placer.dev/simulated-run-seconds`` exits that many seconds after it started,
+  with the code in ``placer.dev/simulated-exit-code`` (default 0): phase Succeeded or Failed;
 - a pod being deleted from a simulated Node is removed with grace period 0, as a kubelet
   does once its containers have stopped.
 
@@ -41,6 +44,8 @@ from tests.support.kubefleet.build import KUBERNETES_VERSION
 from tests.support.kubefleet.objects import quantity
 
 SIMULATED_NODE_LABEL = "placer.dev/simulated-node"
+RUN_SECONDS_ANNOTATION = "placer.dev/simulated-run-seconds"
+EXIT_CODE_ANNOTATION = "placer.dev/simulated-exit-code"
 REGION_LABEL = "topology.kubernetes.io/region"
 ZONE_LABEL = "topology.kubernetes.io/zone"
 _MERGE_PATCH = "application/merge-patch+json"
@@ -86,6 +91,7 @@ class NodeSimulator:
     node_specs: list[Json]
     region: str
     changed: threading.Event = field(default_factory=threading.Event)
+    next_exit: float = float("inf")
 
     def create_nodes(self) -> None:
         for spec in self.node_specs:
@@ -116,7 +122,7 @@ class NodeSimulator:
         for watched in (self.core.list_node, self.core.list_pod_for_all_namespaces):
             threading.Thread(target=self._watch, args=(watched,), daemon=True).start()
         while True:
-            self.changed.wait(_RESYNC_SECONDS)
+            self.changed.wait(min(_RESYNC_SECONDS, max(0.0, self.next_exit - time.time())))
             self.changed.clear()
             try:
                 self.reconcile()
@@ -152,16 +158,26 @@ class NodeSimulator:
                 usage[node_name].cpu += cpu
                 usage[node_name].memory += memory
                 usage[node_name].pods += 1
+        self.next_exit = float("inf")
         for pod in pods:
             metadata, node_name = pod["metadata"], pod["spec"].get("nodeName")
+            phase = pod.get("status", {}).get("phase", "Pending")
             if metadata.get("deletionTimestamp"):
                 if node_name in nodes:
                     self._remove(pod)
             elif not node_name:
                 if pod["spec"].get("schedulerName", _SCHEDULER_NAME) == _SCHEDULER_NAME:
                     self._schedule(pod, nodes, usage)
-            elif node_name in nodes and pod.get("status", {}).get("phase", "Pending") == "Pending":
+            elif node_name not in nodes:
+                continue
+            elif phase == "Pending":
                 self._start(pod)
+            elif phase == "Running":
+                exit_at = _planned_exit(pod)
+                if exit_at is not None and exit_at <= time.time():
+                    self._exit(pod)
+                elif exit_at is not None:
+                    self.next_exit = min(self.next_exit, exit_at)
 
     def _schedule(self, pod: Json, nodes: dict[str, Json], usage: dict[str, _NodeUsage]) -> None:
         cpu, memory = _requests(pod)
@@ -251,6 +267,39 @@ class NodeSimulator:
             ],
             "containerStatuses": [
                 _container_status(pod, container, {"running": {"startedAt": now}}, ready=True)
+                for container in pod["spec"]["containers"]
+            ],
+        }
+        self._patch_pod_status(pod, {"status": status})
+
+    def _exit(self, pod: Json) -> None:
+        annotations = pod["metadata"].get("annotations") or {}
+        code = int(annotations.get(EXIT_CODE_ANNOTATION, "0"))
+        now = _now()
+        started = pod["status"].get("startTime", now)
+        terminated = {
+            "terminated": {
+                "exitCode": code,
+                "reason": "Completed" if code == 0 else "Error",
+                "startedAt": started,
+                "finishedAt": now,
+            }
+        }
+        conditions = [
+            {"type": kind, "status": status, "lastTransitionTime": now}
+            for kind, status in (
+                ("PodReadyToStartContainers", "False"),
+                ("Initialized", "True"),
+                ("Ready", "False"),
+                ("ContainersReady", "False"),
+                ("PodScheduled", "True"),
+            )
+        ]
+        status = {
+            "phase": "Succeeded" if code == 0 else "Failed",
+            "conditions": conditions,
+            "containerStatuses": [
+                _container_status(pod, container, terminated, ready=False)
                 for container in pod["spec"]["containers"]
             ],
         }
@@ -476,6 +525,17 @@ def _requirement_holds(requirement: Json, values: dict[str, str]) -> bool:
         actual, bound = int(values[key]), int(wanted[0])
         return actual > bound if operator == "Gt" else actual < bound
     return False
+
+
+def _planned_exit(pod: Json) -> float | None:
+    """When a pod that does not restart should exit (epoch seconds), if it is told to."""
+    annotations = pod["metadata"].get("annotations") or {}
+    run_seconds = annotations.get(RUN_SECONDS_ANNOTATION)
+    started = pod.get("status", {}).get("startTime")
+    if run_seconds is None or started is None or pod["spec"].get("restartPolicy") == "Always":
+        return None
+    start = datetime.datetime.strptime(started, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.UTC)
+    return start.timestamp() + float(run_seconds)
 
 
 def _container_status(pod: Json, container: Json, state: Json, *, ready: bool) -> Json:
