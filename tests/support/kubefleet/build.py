@@ -27,6 +27,7 @@ _KUBERNETES_PACKAGES = {
 }
 _ETCD_PACKAGE = "go.etcd.io/etcd/server/v3"
 _MINIMUM_GO = (1, 26)  # the `go` line of tools/kube/*/go.mod
+_COLD_MINUTES = {"etcd": 1, "k8s": 15}  # measured, see README.md
 
 
 class GoToolchainMissingError(RuntimeError):
@@ -158,7 +159,11 @@ def _go_build(
         [package.rsplit("/", 1)[-1] for package in packages] if output.is_dir() else [output.name]
     )
     if log:
-        print(f"building {names} in tools/kube/{module.name}/ ...", file=sys.stderr)
+        print(
+            f"building {names} in tools/kube/{module.name}/ (without a Go build cache: about"
+            f" {_COLD_MINUTES[module.name]} min on 2 cores) ...",
+            file=sys.stderr,
+        )
     started = time.monotonic()
     result = subprocess.run(command, cwd=module, env=env, check=False)
     if result.returncode != 0:
