@@ -6,11 +6,13 @@ repository keyed by the Kubernetes version, and only the missing ones are built.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,25 +96,33 @@ def installed_binaries() -> Binaries:
 
 
 def ensure_binaries(*, log: bool = True) -> Binaries:
-    """Build whichever pinned binaries are missing from the cache and return all their paths."""
+    """Build whichever pinned binaries are missing from the cache and return all their paths.
+
+    Concurrent callers (two test runs on a fresh machine) take turns on a lock, and a binary
+    appears in the cache only once complete, so nobody runs a half-written executable.
+    """
     binaries = Binaries.in_directory(binaries_directory())
-    missing = {path.name for path in binaries.missing()}
-    if not missing:
+    if not binaries.missing():
         return binaries
     go = _go_command()
-    binaries.etcd.parent.mkdir(parents=True, exist_ok=True)
-    if "etcd" in missing:
-        _go_build(go, MODULES_DIR / "etcd", [_ETCD_PACKAGE], binaries.etcd, "-s -w", log=log)
-    kube_packages = [pkg for name, pkg in _KUBERNETES_PACKAGES.items() if name in missing]
-    if kube_packages:
-        _go_build(
-            go,
-            MODULES_DIR / "k8s",
-            kube_packages,
-            binaries.etcd.parent,
-            _kubernetes_ldflags(),
-            log=log,
-        )
+    directory = binaries.etcd.parent
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory.parent / "build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        missing = {path.name for path in binaries.missing()}
+        with tempfile.TemporaryDirectory(dir=directory.parent, prefix="building-") as staging:
+            built = Path(staging)
+            if "etcd" in missing:
+                _go_build(
+                    go, MODULES_DIR / "etcd", [_ETCD_PACKAGE], built / "etcd", "-s -w", log=log
+                )
+            kube_packages = [pkg for name, pkg in _KUBERNETES_PACKAGES.items() if name in missing]
+            if kube_packages:
+                _go_build(
+                    go, MODULES_DIR / "k8s", kube_packages, built, _kubernetes_ldflags(), log=log
+                )
+            for name in missing:
+                (built / name).replace(directory / name)
     still_missing = binaries.missing()
     if still_missing:
         raise BuildFailedError(f"go build produced no {', '.join(p.name for p in still_missing)}")
