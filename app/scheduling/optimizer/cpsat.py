@@ -20,24 +20,43 @@ from app.scheduling.optimizer.problem import BatchProblem, IntArray, Layout
 
 @dataclass(frozen=True)
 class CpSatParameters:
-    """What CP-SAT may spend: wall time, workers, seed, when to stop, determinism."""
+    """What CP-SAT may spend: wall time, workers, seed, when to stop, determinism.
+
+    ``stop_at_objective``: stop at the first solution at or below it (a target met against
+    a bound CP-SAT does not know, such as the Lagrangian bound of the full batch).
+    """
 
     time_limit: float
     num_workers: int
     random_seed: int
     relative_gap_limit: float
     deterministic_time_limit: float | None = None
+    stop_at_objective: float | None = None
+
+
+class _StopAtObjective(cp_model.CpSolverSolutionCallback):
+    def __init__(self, target: float) -> None:
+        super().__init__()
+        self._target = target
+
+    def on_solution_callback(self) -> None:
+        if self.objective_value <= self._target:
+            self.stop_search()
 
 
 @dataclass(frozen=True)
 class CpSatAnswer:
-    """CP-SAT's outcome. ``x`` is ``None`` when it found no solution."""
+    """CP-SAT's outcome. ``x`` is ``None`` when it found no solution.
+
+    ``deterministic_time`` is the work CP-SAT spent, in its machine-independent units.
+    """
 
     x: IntArray | None
     status: str
     objective: int | None
     bound: float
     wall_time: float
+    deterministic_time: float
 
 
 @dataclass
@@ -224,16 +243,22 @@ class GroupModel:
         solver.parameters.relative_gap_limit = params.relative_gap_limit
         if params.deterministic_time_limit is not None:
             solver.parameters.max_deterministic_time = params.deterministic_time_limit
-        status = solver.solve(self.model)
+        callback = None
+        if params.stop_at_objective is not None:
+            callback = _StopAtObjective(params.stop_at_objective)
+        status = solver.solve(self.model, callback)
         name = solver.status_name(status)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return CpSatAnswer(None, name, None, float("-inf"), solver.wall_time)
+            return CpSatAnswer(
+                None, name, None, float("-inf"), solver.wall_time, solver.deterministic_time
+            )
         return CpSatAnswer(
             self._placement(solver),
             name,
             int(solver.objective_value),
             float(solver.best_objective_bound),
             solver.wall_time,
+            solver.deterministic_time,
         )
 
     def _placement(self, solver: cp_model.CpSolver) -> IntArray:

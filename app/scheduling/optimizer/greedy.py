@@ -103,7 +103,8 @@ class _FleetState:
         return row
 
     def _apply(self, w: int, row: IntArray, sign: int) -> None:
-        self.remaining -= sign * np.outer(row, self.problem.requests[w])
+        used = np.flatnonzero(row)
+        self.remaining[used] -= sign * row[used, None] * self.problem.requests[w]
         if self.problem.team_budget is not None and self.problem.team is not None:
             self.team_spend[self.problem.team[w]] += sign * int(row @ self.problem.spend_rate()[w])
 
@@ -150,30 +151,26 @@ def _choose(state: _FleetState, w: int, price: FloatArray) -> IntArray | None:
     layout = Layout(problem.layout[w])
     replicas = int(problem.replicas[w])
     room = np.where(state.candidates(w), state.fits(w), 0)
-    ranked = np.lexsort((np.arange(problem.n_clusters), price))
+    ranked = np.argsort(price, kind="stable")
     row = np.zeros(problem.n_clusters, dtype=np.int64)
     if layout in (Layout.SINGLE, Layout.DUPLICATED):
         copies = int(problem.count[w]) if layout is Layout.DUPLICATED else 1
-        chosen = [c for c in ranked if room[c] >= replicas][:copies]
+        chosen = ranked[room[ranked] >= replicas][:copies]
         if len(chosen) < copies:
             return None
         row[chosen] = replicas
         return row
-    left = replicas
     if layout is Layout.SPREAD:
-        firsts = [c for c in ranked if room[c] >= 1][: int(problem.count[w])]
+        firsts = ranked[room[ranked] >= 1][: int(problem.count[w])]
         if len(firsts) < problem.count[w]:
             return None
         row[firsts] = 1
-        left -= len(firsts)
-    for c in ranked:
-        if left == 0:
-            break
-        take = min(left, int(room[c]) - int(row[c]))
-        if take > 0:
-            row[c] += take
-            left -= take
-    return row if left == 0 else None
+    # Fill the cheapest clusters first: each takes what it has room for, up to what is left.
+    spare = np.maximum(room[ranked] - row[ranked], 0)
+    before = np.concatenate(([0], np.cumsum(spare)[:-1]))
+    take = np.clip(replicas - int(row.sum()) - before, 0, spare)
+    row[ranked] += take
+    return row if row.sum() == replicas else None
 
 
 def improve_by_moves(

@@ -28,11 +28,12 @@ from enum import StrEnum
 import numpy as np
 
 from app.scheduling.optimizer.aggregation import Groups, interchangeable_groups
-from app.scheduling.optimizer.bound import capacity_prices, lagrangian_bound
+from app.scheduling.optimizer.bound import LpRelaxation, capacity_prices, lagrangian_bound
 from app.scheduling.optimizer.cpsat import CpSatParameters, GroupModel
 from app.scheduling.optimizer.decompose import Part, independent_parts, subproblem
 from app.scheduling.optimizer.explain import UnplacedReason, explain_unplaced
 from app.scheduling.optimizer.greedy import (
+    FloatArray,
     Targets,
     constrained_order,
     greedy_baseline,
@@ -40,12 +41,16 @@ from app.scheduling.optimizer.greedy import (
     improve_by_moves,
     replica_prices,
 )
+from app.scheduling.optimizer.lns import NeighbourhoodBudget, improve_by_neighbourhoods
 from app.scheduling.optimizer.problem import (
     BatchProblem,
     IntArray,
     Layout,
     placement_cost,
 )
+
+_LP_SUPPORT = 1e-6
+"""Replicas above which an LP value counts as used (GLOP's primal tolerance is 1e-7)."""
 
 
 class SolveStatus(StrEnum):
@@ -70,9 +75,12 @@ class SolverConfig:
     ``relative_gap_limit`` is the target gap; CP-SAT stops at it. ``deterministic_time_limit``
     (CP-SAT's work units) makes runs reproducible regardless of machine load when set
     together with ``num_workers=1``. Parts with at most ``full_model_columns`` allowed
-    (group, cluster) pairs get the complete CP-SAT model; larger ones keep
-    ``columns_per_group`` cheapest clusters per group under the LP prices. Local search
-    (moving one workload at a time) may use ``local_search_share`` of the time left.
+    (group, cluster) pairs get the complete CP-SAT model and all the time left; larger ones
+    get a restricted model (per group: the LP's clusters, the incumbent's, and the
+    ``columns_per_group`` cheapest under the LP prices) for ``restricted_model_share`` of the
+    time left, then large-neighbourhood search over ``neighbourhood_clusters`` clusters at a
+    time. Local search (moving one workload at a time) may use ``local_search_share`` of the
+    time left.
     """
 
     time_limit: float = 10.0
@@ -80,8 +88,10 @@ class SolverConfig:
     random_seed: int = 0
     relative_gap_limit: float = 1e-3
     deterministic_time_limit: float | None = None
-    full_model_columns: int = 20_000
-    columns_per_group: int = 3
+    full_model_columns: int = 2_000
+    columns_per_group: int = 1
+    restricted_model_share: float = 0.4
+    neighbourhood_clusters: int = 4
     local_search_share: float = 0.2
 
 
@@ -243,40 +253,86 @@ def _solve_part(problem: BatchProblem, config: SolverConfig, deadline: float) ->
     stats["local_search_s"] = time.monotonic() - clock
     penalty = problem.unplaced_penalty()
     min_unplaced = _proven_unplaced(bound, penalty)
-    cost_bound = bound - penalty * min_unplaced
-    proven = False
-    if _needs_search(problem, best, cost_bound, min_unplaced, config):
-        clock = time.monotonic()
-        groups = interchangeable_groups(problem)
-        columns, complete = _columns(problem, groups, priced, best, config)
-        model = GroupModel(problem, groups, columns)
-        model.hint(best)
-        stats["cpsat_build_s"] = time.monotonic() - clock
-        stats["cpsat_columns"] = float(sum(len(c) for c in columns))
-        if _unplaced(best) > min_unplaced:
-            first = model.most_placed(_cpsat_parameters(config, (deadline - clock) / 2))
-            stats["cpsat_s"] = first.wall_time
-            if first.x is not None and _objective(problem, first.x) < _objective(problem, best):
-                best = first.x
-                model.hint(best)
-            if complete and first.x is not None:
-                most = int(first.bound + 1e-6) if first.status != "OPTIMAL" else first.objective
-                min_unplaced = max(min_unplaced, problem.n_workloads - int(most or 0))
-                cost_bound = bound - penalty * min_unplaced
-        second = model.cheapest(
-            _cpsat_parameters(config, deadline - time.monotonic()),
-            problem.n_workloads - _unplaced(best),
-        )
-        stats["cpsat_s"] = stats.get("cpsat_s", 0.0) + second.wall_time
-        if second.x is not None and _objective(problem, second.x) < _objective(problem, best):
-            best = second.x
-        if complete and _unplaced(best) == min_unplaced and second.x is not None:
-            cost_bound = max(cost_bound, second.bound)
-            proven = second.status == "OPTIMAL"
-    cost_bound = _integral(cost_bound)
+    progress = _Progress(best, bound - penalty * min_unplaced, min_unplaced)
+    if _needs_search(problem, progress, config):
+        _search_exactly(problem, progress, lp=lp, priced=priced, config=config, deadline=deadline)
+        stats.update(progress.stats)
+    best, min_unplaced = progress.x, progress.min_unplaced
+    cost_bound = _integral(progress.cost_bound)
     cost = placement_cost(problem, best)
-    proven = proven or (_unplaced(best) == min_unplaced and cost <= cost_bound + 1)
+    proven = progress.proven or (_unplaced(best) == min_unplaced and cost <= cost_bound + 1)
     return _PartAnswer(best, cost_bound, min_unplaced, proven, baseline, stats)
+
+
+@dataclass
+class _Progress:
+    """The incumbent and what is proven about the part, refined by the exact stages.
+
+    ``cost_bound`` bounds the cost of placements leaving ``min_unplaced`` unplaced.
+    """
+
+    x: IntArray
+    cost_bound: float
+    min_unplaced: int
+    proven: bool = False
+    stats: dict[str, float] = field(default_factory=dict)
+
+    def offer(self, problem: BatchProblem, x: IntArray | None) -> None:
+        """Keep ``x`` if it is better (fewer unplaced, then cheaper)."""
+        if x is not None and _objective(problem, x) < _objective(problem, self.x):
+            self.x = x
+
+
+def _search_exactly(
+    problem: BatchProblem,
+    progress: _Progress,
+    *,
+    lp: LpRelaxation,
+    priced: FloatArray,
+    config: SolverConfig,
+    deadline: float,
+) -> None:
+    """CP-SAT on the whole part (complete or restricted), then neighbourhoods if restricted.
+
+    Only the complete model's bounds are valid for the part, so only they are recorded.
+    """
+    stats = progress.stats
+    clock = time.monotonic()
+    groups = interchangeable_groups(problem)
+    columns, complete = _columns(
+        problem, groups, priced=priced, lp=lp, hint=progress.x, config=config
+    )
+    model = GroupModel(problem, groups, columns)
+    model.hint(progress.x)
+    stats["cpsat_build_s"] = time.monotonic() - clock
+    stats["cpsat_columns"] = float(sum(len(c) for c in columns))
+    penalty = problem.unplaced_penalty()
+    lagrangian = progress.cost_bound + penalty * progress.min_unplaced
+    if _unplaced(progress.x) > progress.min_unplaced:
+        first = model.most_placed(_cpsat_parameters(config, (deadline - clock) / 2))
+        stats["cpsat_s"] = first.wall_time
+        progress.offer(problem, first.x)
+        model.hint(progress.x)
+        if complete and first.x is not None:
+            most = int(first.bound + 1e-6) if first.status != "OPTIMAL" else first.objective
+            progress.min_unplaced = max(progress.min_unplaced, problem.n_workloads - int(most or 0))
+            progress.cost_bound = lagrangian - penalty * progress.min_unplaced
+    all_placeable = _unplaced(progress.x) == progress.min_unplaced
+    target = _target_cost(progress.cost_bound, config) if all_placeable else None
+    share = 1.0 if complete else config.restricted_model_share
+    second = model.cheapest(
+        _cpsat_parameters(config, share * (deadline - time.monotonic()), target),
+        problem.n_workloads - _unplaced(progress.x),
+    )
+    stats["cpsat_s"] = stats.get("cpsat_s", 0.0) + second.wall_time
+    progress.offer(problem, second.x)
+    if complete and _unplaced(progress.x) == progress.min_unplaced and second.x is not None:
+        progress.cost_bound = max(progress.cost_bound, second.bound)
+        progress.proven = second.status == "OPTIMAL"
+    if not complete and _needs_search(problem, progress, config):
+        progress.x = _search_neighbourhoods(
+            problem, progress, lp=lp, config=config, deadline=deadline
+        )
 
 
 def _integral(bound: float) -> float:
@@ -288,14 +344,60 @@ def _unplaced(x: IntArray) -> int:
     return int((x.sum(axis=1) == 0).sum())
 
 
-def _cpsat_parameters(config: SolverConfig, time_limit: float) -> CpSatParameters:
+def _cpsat_parameters(
+    config: SolverConfig, time_limit: float, stop_at: float | None = None
+) -> CpSatParameters:
     return CpSatParameters(
         time_limit=time_limit,
         num_workers=config.num_workers,
         random_seed=config.random_seed,
         relative_gap_limit=config.relative_gap_limit,
         deterministic_time_limit=config.deterministic_time_limit,
+        stop_at_objective=stop_at,
     )
+
+
+def _target_cost(cost_bound: float, config: SolverConfig) -> float:
+    """The cost at which the gap target is met."""
+    return cost_bound + config.relative_gap_limit * abs(cost_bound)
+
+
+def _search_neighbourhoods(
+    problem: BatchProblem,
+    progress: _Progress,
+    *,
+    lp: LpRelaxation,
+    config: SolverConfig,
+    deadline: float,
+) -> IntArray:
+    """Large-neighbourhood search until the gap target or the deadline (placed count kept)."""
+    x, stats = progress.x, progress.stats
+    if problem.n_clusters <= config.neighbourhood_clusters:
+        return x
+    clock = time.monotonic()
+    budget = NeighbourhoodBudget(
+        deadline=deadline,
+        target_cost=_target_cost(progress.cost_bound, config),
+        deterministic_time=config.deterministic_time_limit,
+        clusters=config.neighbourhood_clusters,
+    )
+    plan_cost = None if lp.objective is None else _plan_cost_per_cluster(problem, lp)
+    outcome = improve_by_neighbourhoods(
+        problem, x, _cpsat_parameters(config, 0.0), budget, plan_cost
+    )
+    stats["lns_s"] = time.monotonic() - clock
+    stats["lns_steps"] = float(outcome.steps)
+    stats["lns_improvements"] = float(outcome.improvements)
+    return outcome.x
+
+
+def _plan_cost_per_cluster(problem: BatchProblem, lp: LpRelaxation) -> FloatArray:
+    """What the LP relaxation's plan spends on each cluster (objective units)."""
+    n_groups = lp.group_replicas.shape[0]
+    first = np.zeros(n_groups, dtype=np.int64)
+    first[lp.group[::-1]] = np.arange(problem.n_workloads)[::-1]
+    plan: FloatArray = (lp.group_replicas * replica_prices(problem)[first]).sum(axis=0)
+    return plan
 
 
 def _proven_unplaced(bound: float, penalty: int) -> int:
@@ -307,22 +409,28 @@ def _proven_unplaced(bound: float, penalty: int) -> int:
     return max(0, int(np.floor(bound / penalty - 0.5)) + 1)
 
 
-def _needs_search(
-    problem: BatchProblem, x: IntArray, cost_bound: float, min_unplaced: int, config: SolverConfig
-) -> bool:
-    if _unplaced(x) > min_unplaced:
+def _needs_search(problem: BatchProblem, progress: _Progress, config: SolverConfig) -> bool:
+    if _unplaced(progress.x) > progress.min_unplaced:
         return True
-    return _gap(placement_cost(problem, x), cost_bound) > config.relative_gap_limit
+    gap = _gap(placement_cost(problem, progress.x), progress.cost_bound)
+    return gap > config.relative_gap_limit
 
 
 def _columns(
     problem: BatchProblem,
     groups: Groups,
+    *,
     priced: np.ndarray,
+    lp: LpRelaxation,
     hint: IntArray,
     config: SolverConfig,
 ) -> tuple[list[IntArray], bool]:
-    """Each group's clusters in the model, and whether that is every allowed cluster."""
+    """Each group's clusters in the model, and whether that is every allowed cluster.
+
+    A restricted group keeps the clusters its LP group uses, those the hint uses, and its
+    ``columns_per_group`` cheapest under the LP prices: the LP's support is where an optimum
+    mostly lies, and the hint keeps the model feasible.
+    """
     allowed = problem.allowed[groups.first]
     if int(allowed.sum()) <= config.full_model_columns:
         return [np.flatnonzero(row).astype(np.int64) for row in allowed], True
@@ -332,6 +440,8 @@ def _columns(
     keep = np.zeros_like(allowed)
     top = ranked[:, : config.columns_per_group]
     np.put_along_axis(keep, top, True, axis=1)
+    if lp.objective is not None:
+        keep |= lp.group_replicas[lp.group[groups.first]] > _LP_SUPPORT
     keep = (keep & allowed) | used
     return [np.flatnonzero(row).astype(np.int64) for row in keep], False
 
