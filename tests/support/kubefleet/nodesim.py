@@ -210,6 +210,8 @@ class NodeSimulator:
         except ApiException as error:
             if error.status in (404, 409):
                 return  # deleted or bound meanwhile; the next pass sees the new state
+            if error.status == 403 and "NamespaceTerminating" in str(error.body):
+                return  # its namespace is going away; binding it would only fail again
             raise
         usage[chosen].cpu += cpu
         usage[chosen].memory += memory
