@@ -73,6 +73,8 @@ def independent_parts(problem: BatchProblem) -> tuple[list[Part], IntArray]:
 def subproblem(problem: BatchProblem, part: Part) -> BatchProblem:
     """The batch restricted to one part's workloads and clusters (indices renumbered)."""
     ws, cs = part.workloads, part.clusters
+    if len(ws) == problem.n_workloads and len(cs) == problem.n_clusters:
+        return problem
     renumber = np.full(problem.n_workloads, -1, dtype=np.int64)
     renumber[ws] = np.arange(len(ws))
     pairs = renumber[problem.anti_affinity]

@@ -20,6 +20,7 @@ workload is always worth more than any saving.
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -160,10 +161,17 @@ class BatchProblem:
         return len(self.cluster_names)
 
     def effective_cost(self) -> IntArray:
-        """Per replica-hour objective coefficient: ``unit_cost - preference``."""
+        """Per replica-hour objective coefficient: ``unit_cost - preference`` (read-only)."""
+        return self._effective_cost
+
+    @cached_property
+    def _effective_cost(self) -> IntArray:
+        # Computed once: at 50,000 x 200 each evaluation allocates 80 MB.
         if self.preference is None:
             return self.unit_cost
-        return self.unit_cost - self.preference
+        cost: IntArray = self.unit_cost - self.preference
+        cost.setflags(write=False)
+        return cost
 
     def spend_rate(self) -> IntArray:
         """Per replica-hour amount budgets and cost caps count."""

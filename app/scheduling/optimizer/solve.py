@@ -52,6 +52,9 @@ from app.scheduling.optimizer.problem import (
 _LP_SUPPORT = 1e-6
 """Replicas above which an LP value counts as used (GLOP's primal tolerance is 1e-7)."""
 
+_ANSWER_RESERVE = 0.03
+"""Share of the time limit kept for assembling and explaining the answer after the search."""
+
 
 class SolveStatus(StrEnum):
     """What the answer is worth.
@@ -150,7 +153,7 @@ def solve_batch(problem: BatchProblem, config: SolverConfig | None = None) -> Ba
     """Place ``problem`` jointly; see the module docstring for the method."""
     config = config or SolverConfig()
     started = time.monotonic()
-    deadline = started + config.time_limit
+    deadline = started + config.time_limit - min(_ANSWER_RESERVE * config.time_limit, 1.0)
     tight = tighten_domains(problem)
     parts, hopeless = independent_parts(tight)
     x = np.zeros((problem.n_workloads, problem.n_clusters), dtype=np.int64)
