@@ -3,7 +3,7 @@
 import asyncio
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,15 +15,16 @@ from app.placements.repository import InventoryRepository
 from app.placements.schemas import BatchRequest
 from app.placements.snapshot import Inventory, load_inventory
 from app.scheduling.cost import placement_cost
-from app.scheduling.optimizer.from_snapshot import SnapshotAnswer, place_batch
-from app.scheduling.optimizer.solve import SolverConfig
 from app.scheduling.scheduler import Scheduler
-from app.scheduling.serialization import snapshot_to_dict, workload_to_dict
+from app.scheduling.serialization import workload_to_dict
 from app.scheduling.types import WorkloadSpec
-from app.workloads.documents import decision_document
+from app.workloads.documents import decision_document, decision_record
 from app.workloads.repository import WorkloadRepository
 from app.workloads.schemas import WorkloadCreate
 from app.workloads.service import BATCHABLE, WorkloadService, check_submitted, spec_of
+
+if TYPE_CHECKING:
+    from app.scheduling.optimizer.from_snapshot import SnapshotAnswer
 
 
 class PlacementService:
@@ -41,7 +42,7 @@ class PlacementService:
         inventory = await load_inventory(self._session, now)
         decision = self._scheduler.decide(inventory.snapshot, checked.spec, now)
         return decision_document(
-            decision.to_dict(),
+            decision_record(decision, inventory.snapshot_document),
             method="scheduler",
             decided_at=now,
             price_book_versions=inventory.price_book_versions,
@@ -70,6 +71,11 @@ class PlacementService:
                 )
         if not workloads:
             return _EMPTY_REPORT
+        # OR-Tools loads on the first batch rather than at start: importing it takes seconds,
+        # and a worker process must answer uvicorn's health check within five.
+        from app.scheduling.optimizer.from_snapshot import place_batch  # noqa: PLC0415
+        from app.scheduling.optimizer.solve import SolverConfig  # noqa: PLC0415
+
         now = utcnow()
         inventory = await load_inventory(self._session, now)
         specs = [spec_of(w, inventory.current_of(w.id)) for w in workloads]
@@ -84,7 +90,7 @@ class PlacementService:
         workloads: Sequence[Workload],
         specs: Sequence[WorkloadSpec],
         inventory: Inventory,
-        answer: SnapshotAnswer,
+        answer: "SnapshotAnswer",
         now: datetime,
     ) -> dict[str, Any]:
         result = answer.result
@@ -95,7 +101,7 @@ class PlacementService:
             "gap": result.gap,
             "workloads": len(workloads),
         }
-        snapshot = snapshot_to_dict(inventory.snapshot)
+        snapshot = inventory.snapshot_document
         policies = {
             "sources": self._scheduler.policies.sources(),
             "versions": self._scheduler.policies.versions(),

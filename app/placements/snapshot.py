@@ -19,15 +19,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import Cluster
 from app.kubetypes import Taint
 from app.placements.repository import InventoryRepository
 from app.pricebooks.schemas import EffectivePricing
 from app.pricebooks.service import PriceBookService
-from app.scheduling.serialization import workload_from_dict
+from app.scheduling.serialization import snapshot_to_dict, workload_from_dict
 from app.scheduling.types import (
     CPU,
     GPU,
@@ -60,6 +62,11 @@ class Inventory:
     placements: Mapping[uuid.UUID, Mapping[str, int]]
     price_book_versions: Mapping[str, int]
 
+    @cached_property
+    def snapshot_document(self) -> dict[str, Any]:
+        """The snapshot's JSON form, built once: every decision over it stores it."""
+        return snapshot_to_dict(self.snapshot)
+
     def current_of(self, workload_id: uuid.UUID) -> Mapping[str, int]:
         """Where the workload is placed now: cluster name → replicas (empty if nowhere)."""
         return self.placements.get(workload_id, {})
@@ -85,8 +92,8 @@ def price_of(pricing: EffectivePricing) -> Price:
     return Price.iaas(currency=pricing.currency, book=book, per_unit_hour=per_unit)
 
 
-def cluster_snapshot(cluster: Cluster, price: Price, allocated: Resources) -> ClusterSnapshot:
-    """One stored cluster as the scheduler sees it."""
+def cluster_snapshot(cluster: Row[Any], price: Price, allocated: Resources) -> ClusterSnapshot:
+    """One stored cluster (a row of ``SNAPSHOT_COLUMNS``) as the scheduler sees it."""
     return ClusterSnapshot(
         name=cluster.name,
         kind=ClusterKind(cluster.kind),
@@ -104,49 +111,117 @@ def cluster_snapshot(cluster: Cluster, price: Price, allocated: Resources) -> Cl
     )
 
 
+def _content(cluster: Row[Any]) -> tuple[object, ...]:
+    """Everything of a cluster row a snapshot reads, as a hashable value."""
+    return (
+        cluster.id,
+        cluster.name,
+        cluster.kind,
+        cluster.provider,
+        cluster.region,
+        cluster.country,
+        tuple(cluster.zones),
+        tuple(cluster.jurisdictions),
+        frozenset(cluster.labels.items()),
+        tuple(tuple(sorted(taint.items())) for taint in cluster.taints),
+        cluster.state,
+        frozenset(cluster.capacity.items()),
+    )
+
+
+class _LastBuild:
+    """What the previous call in this process built, reused while the database holds the same.
+
+    The scheduler memoizes policy verdicts per cluster object and filter results per snapshot
+    object, so handing it the same objects for the same content turns a cold decision into a
+    warm one, and reading one digest costs a fraction of reading the rows. The whole
+    inventory is reused when the database's fingerprint is unchanged; after a change, each
+    cluster whose content (row, use and price) is unchanged keeps its object.
+    """
+
+    def __init__(self) -> None:
+        self.key: str | None = None
+        self.inventory: Inventory | None = None
+        self.clusters: dict[tuple[object, ...], ClusterSnapshot] = {}
+        self.specs: dict[tuple[uuid.UUID, int], WorkloadSpec] = {}
+
+
+_last = _LastBuild()
+
+
 async def load_inventory(session: AsyncSession, now: datetime) -> Inventory:
-    """Read clusters, prices in effect at ``now`` and desired placements into one snapshot."""
+    """Read clusters, prices in effect at ``now`` and desired placements into one snapshot.
+
+    When nothing changed since the previous call, the previous snapshot is returned (its
+    ``taken_at`` is when that content was first read).
+    """
     repository = InventoryRepository(session)
+    fingerprint = await repository.fingerprint(now)
+    if fingerprint == _last.key and _last.inventory is not None:
+        return _last.inventory
     clusters = await repository.clusters()
     placed = await repository.placements()
-    names = {cluster.id: cluster.name for cluster in clusters}
     pricing = await PriceBookService(session).pricing_for(
         {c.price_book_id for c in clusters if c.price_book_id is not None}, at=now
     )
-    prices: dict[uuid.UUID, Price] = {}
+    prices: dict[uuid.UUID, tuple[int, Price]] = {}
     versions: dict[str, int] = {}
     for book_id, book in pricing.items():
         if book.pricing is not None:
-            prices[book_id] = price_of(book.pricing)
+            prices[book_id] = (book.pricing.version, price_of(book.pricing))
             versions[book.name] = book.pricing.version
 
+    contents = [_content(cluster) for cluster in clusters]
+    external = [Resources(cluster.allocated_external) for cluster in clusters]
+    book_prices = [
+        prices.get(c.price_book_id) if c.price_book_id is not None else None for c in clusters
+    ]
+    priced = [
+        (c.price_book_id, entry[0]) if entry is not None else None
+        for c, entry in zip(clusters, book_prices, strict=True)
+    ]
+    names = {cluster.id: cluster.name for cluster in clusters}
     specs: dict[uuid.UUID, WorkloadSpec] = {}
     current: defaultdict[uuid.UUID, dict[str, int]] = defaultdict(dict)
     allocated: dict[uuid.UUID, Resources] = defaultdict(Resources)
     for row in placed:
         spec = specs.get(row.workload_id)
         if spec is None:
-            spec = specs[row.workload_id] = workload_from_dict(row.spec)
+            spec = _last.specs.get((row.workload_id, row.version))
+            if spec is None:
+                spec = workload_from_dict(row.spec)
+            specs[row.workload_id] = spec
         current[row.workload_id][names[row.cluster_id]] = row.replicas
         allocated[row.cluster_id] += spec.replica_demand.times(row.replicas)
 
-    snapshot = InventorySnapshot(
-        clusters=tuple(
-            cluster_snapshot(
-                cluster,
-                prices.get(cluster.price_book_id, UNPRICED) if cluster.price_book_id else UNPRICED,
-                allocated.get(cluster.id, Resources()) + Resources(cluster.allocated_external),
-            )
-            for cluster in clusters
+    built: dict[tuple[object, ...], ClusterSnapshot] = {}
+    for cluster, content, used_outside, price_key, entry in zip(
+        clusters, contents, external, priced, book_prices, strict=True
+    ):
+        in_use = allocated.get(cluster.id, Resources()) + used_outside
+        cluster_key = (content, in_use, price_key)
+        snapshot_of_cluster = _last.clusters.get(cluster_key)
+        if snapshot_of_cluster is None:
+            price = entry[1] if entry is not None else UNPRICED
+            snapshot_of_cluster = cluster_snapshot(cluster, price, in_use)
+        built[cluster_key] = snapshot_of_cluster
+
+    inventory = Inventory(
+        snapshot=InventorySnapshot(
+            clusters=tuple(built.values()),
+            workloads=tuple(
+                replace(spec, current=current[workload_id]) for workload_id, spec in specs.items()
+            ),
+            taken_at=now,
         ),
-        workloads=tuple(
-            replace(spec, current=current[workload_id]) for workload_id, spec in specs.items()
-        ),
-        taken_at=now,
-    )
-    return Inventory(
-        snapshot=snapshot,
         cluster_ids={cluster.name: cluster.id for cluster in clusters},
         placements=current,
         price_book_versions=versions,
     )
+    _last.clusters = built
+    _last.specs = {(r.workload_id, r.version): specs[r.workload_id] for r in placed}
+    # The rows were read by later statements than the fingerprint: keep the build for reuse
+    # only if nothing changed in between.
+    if await repository.fingerprint(now) == fingerprint:
+        _last.key, _last.inventory = fingerprint, inventory
+    return inventory

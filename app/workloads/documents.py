@@ -8,8 +8,11 @@ from typing import Any
 
 from app.api.etag import etag_for
 from app.audit.redaction import REDACTED
-from app.db.models import Decision, Workload
+from app.db.models import Decision as DecisionRecord
+from app.db.models import Workload
 from app.kubetypes import format_resource
+from app.scheduling.decision import Decision
+from app.scheduling.serialization import workload_to_dict
 
 SECRET_FIELDS = ("data", "stringData")
 
@@ -75,13 +78,29 @@ def workload_document(
 _INPUTS = ("workload", "snapshot", "profile", "policies", "now")
 
 
+def decision_record(decision: Decision, snapshot_document: Mapping[str, Any]) -> dict[str, Any]:
+    """``decision.to_dict()``, with the snapshot's JSON form given rather than rebuilt: many
+    decisions share one snapshot, and rendering it costs more than deciding."""
+    return {
+        "workload": workload_to_dict(decision.workload),
+        "snapshot": snapshot_document,
+        "profile": decision.profile.to_dict(),
+        "policies": {
+            "sources": list(decision.policy_sources),
+            "versions": decision.policy_versions,
+        },
+        "now": decision.now.isoformat(),
+        **decision.outcome(),
+    }
+
+
 def decision_document(
     stored: Mapping[str, Any],
     *,
     method: str,
     decided_at: datetime,
     price_book_versions: Mapping[str, int],
-    record: Decision | None = None,
+    record: DecisionRecord | None = None,
 ) -> dict[str, Any]:
     """A decision as the API shows it; ``stored`` is what the ``decisions.decision`` column
     holds (``Decision.to_dict()`` for the scheduler), ``record`` its row once stored."""
@@ -106,7 +125,7 @@ def decision_document(
     }
 
 
-def stored_decision_document(record: Decision) -> dict[str, Any]:
+def stored_decision_document(record: DecisionRecord) -> dict[str, Any]:
     """The JSON form of a stored decision row."""
     return decision_document(
         record.decision,

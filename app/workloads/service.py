@@ -30,6 +30,7 @@ from app.scheduling.scheduler import Scheduler
 from app.scheduling.serialization import workload_from_dict, workload_to_dict
 from app.scheduling.types import Resources, WorkloadSpec
 from app.workloads.documents import (
+    decision_record,
     stored_decision_document,
     timestamp,
     workload_document,
@@ -369,7 +370,7 @@ class WorkloadService:
                 continue
             await self.store_decision(
                 workload,
-                decision.to_dict(),
+                decision_record(decision, inventory.snapshot_document),
                 inventory,
                 decision.assignment,
                 method="scheduler",

@@ -14,6 +14,8 @@ from fastapi import FastAPI
 from app.config import Settings
 from app.main import create_app
 from app.placements.scheduler import PolicyLoadError
+from app.scheduling.decision import Decision
+from app.scheduling.replay import replay
 from tests.support.api import auth
 from tests.support.factories import cluster_payload, iaas_price_book
 from tests.support.workload_factories import deployment, workload_payload
@@ -171,3 +173,19 @@ def test_an_invalid_policy_file_stops_the_service_from_starting(
         create_app(settings.model_copy(update={"policies_dir": policies}))
     with pytest.raises(PolicyLoadError, match="does not exist"):
         create_app(settings.model_copy(update={"policies_dir": tmp_path / "absent"}))
+
+
+async def test_a_stored_decision_is_the_cores_own_json_form_and_replays(
+    app_client: httpx.AsyncClient, admin_token: str, raw_db: psycopg.Connection[Any]
+) -> None:
+    await _post(app_client, admin_token, "/v1/price-books", iaas_price_book("aws"))
+    await _post(app_client, admin_token, "/v1/clusters", cluster_payload("c1", priceBook="aws"))
+    await _post(app_client, admin_token, "/v1/workloads", workload_payload())
+
+    row = raw_db.execute("SELECT decision FROM decisions").fetchone()
+    assert row is not None
+    stored = row[0]
+
+    decision = Decision.from_dict(stored)
+    assert decision.to_dict() == stored
+    assert replay(decision).outcome() == decision.outcome()
