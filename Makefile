@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: venv run test lint typecheck openapi bench kube-binaries
+.PHONY: venv run test lint typecheck kube-binaries
 
 $(BIN)/placer: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ lint: venv
 	$(BIN)/lint-imports
 
 typecheck: venv
-	$(BIN)/mypy app tests bench scripts
+	$(BIN)/mypy app tests bench
 
 # Builds etcd and the Kubernetes binaries for tests/kube once (stops saying what to install
 # when Go is missing).
