@@ -40,5 +40,5 @@ async def get_token(token_id: TokenId, session: Session, _: Admin) -> TokenRead:
 
 @router.delete("/{token_id}", responses=problem_responses(NotFound))
 async def revoke_token(token_id: TokenId, session: Session, principal: Admin) -> TokenRead:
-    """Revoke a token; it stops working at once."""
+    """Revoke a token: refused at once by the process that answers, within 5 s by the others."""
     return await TokenService(session).revoke(token_id, principal)

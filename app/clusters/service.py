@@ -1,6 +1,7 @@
 """The cluster inventory: validation of what admins send, credentials sealed, changes audited."""
 
 import asyncio
+import json
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -84,7 +85,7 @@ def _timestamp(moment: datetime) -> str:
 
 
 class ClusterFields(Protocol):
-    """What a cluster document is made of: a ``Cluster`` entity or a row of the list query."""
+    """What a cluster document is made of."""
 
     id: uuid.UUID
     name: str
@@ -109,9 +110,9 @@ class ClusterFields(Protocol):
 def cluster_document(cluster: ClusterFields, pricing: dict[str, Any] | None) -> dict[str, Any]:
     """The JSON form of a stored cluster (the ``ClusterRead`` schema), ready to encode.
 
-    Built as plain data because the list endpoint renders fifty of these per request and
-    pydantic models cost ten times more; ``cluster_read`` validates the same document.
-    Credentials appear only as configured or not. ``pricing`` is ``price_book_document``'s.
+    ``cluster_read`` validates it; the list has Postgres render the same document
+    (``ClusterRepository.list_page``). Credentials appear only as configured or not.
+    ``pricing`` is ``price_book_document``'s.
     """
     return {
         "id": str(cluster.id),
@@ -145,6 +146,13 @@ def price_book_document(pricing: BookPricing) -> dict[str, Any]:
     """A cluster's price book name and pricing in effect, as JSON data."""
     effective = pricing.pricing.model_dump(mode="json") if pricing.pricing is not None else None
     return {"name": pricing.name, "pricing": effective}
+
+
+def _priced(document: str, pricing: dict[str, Any]) -> str:
+    """A rendered cluster document with its price book's name and pricing filled in."""
+    return json.dumps(
+        {**json.loads(document), "priceBook": pricing["name"], "pricing": pricing["pricing"]}
+    )
 
 
 def cluster_read(cluster: Cluster, pricing: BookPricing | None) -> ClusterRead:
@@ -272,10 +280,12 @@ class ClusterService:
     async def get(self, name: str) -> ClusterRead:
         return await self._view(await self._require(name))
 
-    async def list_page(
-        self, criteria: ClusterFilter, *, cursor: str | None, limit: int
-    ) -> dict[str, Any]:
-        """One page in the JSON form of ``ClusterPage``."""
+    async def list_page(self, criteria: ClusterFilter, *, cursor: str | None, limit: int) -> bytes:
+        """One page, encoded as the JSON of ``ClusterPage``.
+
+        Postgres renders each cluster's document; only clusters with a price book are decoded
+        here, to add the pricing in effect now.
+        """
         position = decode_cursor(cursor, "after")
         after_name = str(position["after"]) if position is not None else None
         clusters = await self._clusters.list_page(criteria, after_name=after_name, limit=limit + 1)
@@ -288,12 +298,15 @@ class ClusterService:
                 )
             ).items()
         }
+        # A book missing here was detached and deleted between the two reads: show none.
         items = [
-            cluster_document(c, pricing.get(c.price_book_id) if c.price_book_id else None)
+            _priced(c.document, pricing[c.price_book_id])
+            if c.price_book_id in pricing
+            else c.document
             for c in page
         ]
         next_cursor = encode_cursor({"after": page[-1].name}) if len(clusters) > limit else None
-        return {"items": items, "nextCursor": next_cursor}
+        return f'{{"items":[{",".join(items)}],"nextCursor":{json.dumps(next_cursor)}}}'.encode()
 
     async def update(
         self, name: str, request: ClusterUpdate, if_match: str | None, actor: Principal

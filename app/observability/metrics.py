@@ -24,8 +24,20 @@ class HttpMetrics:
             registry=registry,
         )
 
+        # The labelled children, by label values: ``labels()`` resolves them under a lock on
+        # every call, a cost paid on each request otherwise.
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Record one served request."""
-        labels = (method, route, str(status))
-        self.requests.labels(*labels).inc()
-        self.latency.labels(*labels).observe(seconds)
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            labels = (method, route, str(status))
+            children = self._children[key] = (
+                self.requests.labels(*labels),
+                self.latency.labels(*labels),
+            )
+        requests, latency = children
+        requests.inc()
+        latency.observe(seconds)
