@@ -40,11 +40,23 @@ SchedulerDep = Annotated[Scheduler, Depends(current_scheduler)]
 WorkloadId = Annotated[uuid.UUID, Path(description="The workload's id.")]
 
 
-def _service(session: Session, scheduler: SchedulerDep, principal: Reader) -> WorkloadService:
+# Each route authorizes once: the service is built for the route's own principal, and FastAPI
+# calls a dependency once per request however often it is named, so a write route naming both
+# ``Operator`` and ``OperatorService`` still checks the token one time.
+def _reader_service(
+    session: Session, scheduler: SchedulerDep, principal: Reader
+) -> WorkloadService:
     return WorkloadService(session, scheduler, principal)
 
 
-Service = Annotated[WorkloadService, Depends(_service)]
+def _operator_service(
+    session: Session, scheduler: SchedulerDep, principal: Operator
+) -> WorkloadService:
+    return WorkloadService(session, scheduler, principal)
+
+
+ReaderService = Annotated[WorkloadService, Depends(_reader_service)]
+OperatorService = Annotated[WorkloadService, Depends(_operator_service)]
 
 
 def _json(document: dict[str, object], status_code: int = 200) -> JSONResponse:
@@ -62,7 +74,7 @@ async def create_workload(
     body: WorkloadCreate,
     *,
     session: Session,
-    service: Service,
+    service: OperatorService,
     principal: Operator,
     idempotency_key: IdempotencyKey = None,
     defer: Annotated[
@@ -100,7 +112,7 @@ def _selector(text: str | None) -> LabelSelector | None:
 
 @router.get("", response_model=WorkloadPage, responses=problem_responses(InvalidInput))
 async def list_workloads(
-    service: Service,
+    service: ReaderService,
     *,
     namespace: Annotated[str | None, Query(max_length=63)] = None,
     team: Annotated[str | None, Query(max_length=63)] = None,
@@ -128,7 +140,7 @@ async def list_workloads(
 
 
 @router.get("/{workload_id}", response_model=WorkloadRead, responses=problem_responses(NotFound))
-async def get_workload(workload_id: WorkloadId, service: Service) -> JSONResponse:
+async def get_workload(workload_id: WorkloadId, service: ReaderService) -> JSONResponse:
     """Read a workload: status, desired placement per cluster and ready replicas. Its `ETag`
     header is what `If-Match` expects."""
     return _json(await service.get(workload_id))
@@ -141,8 +153,7 @@ _UPDATE_RESPONSES = problem_responses(NotFound, Conflict, PreconditionFailed, In
 async def replace_workload(
     workload_id: WorkloadId,
     body: WorkloadReplace,
-    service: Service,
-    _: Operator,
+    service: OperatorService,
     if_match: IfMatch = None,
 ) -> JSONResponse:
     """Replace the workload's team, labels, manifests, placement intent and disruption: a new
@@ -154,8 +165,7 @@ async def replace_workload(
 async def update_workload(
     workload_id: WorkloadId,
     body: WorkloadPatch,
-    service: Service,
-    _: Operator,
+    service: OperatorService,
     if_match: IfMatch = None,
 ) -> JSONResponse:
     """Change some fields of the workload: a new revision, re-decided when what placement
@@ -172,7 +182,7 @@ async def update_workload(
     },
 )
 async def delete_workload(
-    workload_id: WorkloadId, service: Service, _: Operator, if_match: IfMatch = None
+    workload_id: WorkloadId, service: OperatorService, if_match: IfMatch = None
 ) -> Response:
     """Delete the workload. 204 when it was never deployed (no placement on a cluster with
     credentials); otherwise 202: it shows `Deleting` until the reconciler has removed it from
@@ -186,7 +196,7 @@ async def delete_workload(
 @router.get(
     "/{workload_id}/decision", response_model=DecisionRead, responses=problem_responses(NotFound)
 )
-async def get_decision(workload_id: WorkloadId, service: Service) -> JSONResponse:
+async def get_decision(workload_id: WorkloadId, service: ReaderService) -> JSONResponse:
     """The latest placement decision: chosen clusters and replicas, every other cluster's
     rejection in words, scores, cost and the next best alternative, the policy and price-book
     versions and the inventory snapshot it used."""
@@ -199,7 +209,7 @@ async def get_decision(workload_id: WorkloadId, service: Service) -> JSONRespons
     responses=problem_responses(NotFound, InvalidInput),
 )
 async def list_workload_events(
-    workload_id: WorkloadId, service: Service, cursor: Cursor = None, limit: PageSize = 100
+    workload_id: WorkloadId, service: ReaderService, cursor: Cursor = None, limit: PageSize = 100
 ) -> JSONResponse:
     """The workload's history, oldest first: submitted, decided, updated, applied, ready,
     failed, retried..."""
