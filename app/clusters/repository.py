@@ -205,9 +205,6 @@ class ClusterRepository(Repository):
             query = query.with_for_update()
         return await self.session.scalar(query)
 
-    async def name_taken(self, name: str) -> bool:
-        return await self.session.scalar(select(Cluster.id).where(Cluster.name == name)) is not None
-
     async def list_page(
         self, criteria: ClusterFilter, *, after_name: str | None, limit: int
     ) -> list[ListedCluster]:

@@ -263,9 +263,8 @@ class ClusterService:
             )
         else:
             cluster.api_server = None
-        if await self._clusters.name_taken(request.name):
-            raise Conflict(f"a cluster named {request.name!r} exists", field="name")
         self._clusters.add(cluster)
+        # The unique index answers "is the name taken?" in the INSERT's own round trip.
         await self._flush_unique(request.name)
         view = await self._view(cluster)
         self._audit(actor).record(
