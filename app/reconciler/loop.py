@@ -17,7 +17,9 @@ resync). One reconcile of a claimed workload:
 Killing the process anywhere is safe: nothing is remembered outside Postgres and the
 clusters, and every step repeats without effect.
 
-    >>> reconciler = Reconciler(database, access, ReconcilerSettings(holder="api-1"))
+    >>> reconciler = Reconciler(
+    ...     database, access, ReconcilerSettings(holder="api-1"), secret_box=box
+    ... )
     >>> task = asyncio.create_task(reconciler.run())
     >>> await reconciler.stop()  # at shutdown
 """
@@ -49,8 +51,10 @@ from app.inventory.access import ClusterAccess, UnusableCredentialsError
 from app.reconciler.actuation import Deployment, converge, remove
 from app.reconciler.aggregate import ClusterOutcome, Phase, WorkloadStatus, aggregate
 from app.reconciler.claims import Claim, ClaimStore, LostClaimError
+from app.security.secretbox import DecryptionError, SecretBox
 from app.workloads.events import record_event
 from app.workloads.manifests import ManifestError, parse_manifests
+from app.workloads.sealing import unseal_secrets
 
 NOTIFY_CHANNEL = "placer_reconcile"
 
@@ -114,10 +118,12 @@ class Reconciler:
         access: ClusterAccess,
         settings: ReconcilerSettings,
         *,
+        secret_box: SecretBox,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._database = database
         self._access = access
+        self._secret_box = secret_box
         self._settings = settings
         self._clock = clock
         self._wake = asyncio.Event()
@@ -323,12 +329,12 @@ class Reconciler:
             for c in view.clusters
         ]
         try:
-            manifests = parse_manifests(view.manifests, view.namespace)
+            submitted = unseal_secrets(view.manifests, self._secret_box)
+            manifests = parse_manifests(submitted, view.namespace)
         except ManifestError as error:
-            for outcome in outcomes:
-                if outcome.desired is not None:
-                    outcome.phase, outcome.error = Phase.FAILED, f"{error.field}: {error.message}"
-            return outcomes
+            return _failed_where_desired(outcomes, f"{error.field}: {error.message}")
+        except DecryptionError as error:
+            return _failed_where_desired(outcomes, f"its Secret values cannot be read: {error}")
         await asyncio.gather(
             *(
                 self._actuate_cluster(view, cluster, outcome, manifests)
@@ -464,6 +470,13 @@ class Reconciler:
                     cluster=cluster.name,
                 )
         await session.execute(update(WorkloadClusterStatus).where(key).values(**values))
+
+
+def _failed_where_desired(outcomes: list[ClusterOutcome], error: str) -> list[ClusterOutcome]:
+    for outcome in outcomes:
+        if outcome.desired is not None:
+            outcome.phase, outcome.error = Phase.FAILED, error
+    return outcomes
 
 
 _STATUS_EVENTS = {

@@ -63,6 +63,7 @@ class BackgroundWork:
                 holder=settings.reconciler_id or default_holder(),
                 poll_interval=settings.reconcile_interval_seconds,
             ),
+            secret_box=policy.secret_box,
         )
         sync = InventorySync(
             database,

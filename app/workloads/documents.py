@@ -13,8 +13,7 @@ from app.db.models import Workload
 from app.kubetypes import format_resource
 from app.scheduling.decision import Decision
 from app.scheduling.serialization import workload_to_dict
-
-SECRET_FIELDS = ("data", "stringData")
+from app.workloads.manifests import SECRET_FIELDS
 
 
 def timestamp(moment: datetime) -> str:

@@ -30,6 +30,7 @@ PRIMARY_KINDS = {
 SUPPORTING_KINDS = {"Service": "v1", "ConfigMap": "v1", "Secret": "v1"}
 REQUIRED_REQUESTS = ("cpu", "memory")
 MAX_MANIFESTS = 50
+SECRET_FIELDS = ("data", "stringData")
 
 
 class ManifestError(KubeSyntaxError):
@@ -94,6 +95,16 @@ def _check_metadata(manifest: Mapping[str, Any], index: int, kind: str, namespac
     except LabelError as exc:
         raise _located(exc, _field(index, "metadata.labels")) from exc
     return name
+
+
+def _check_secret_values(manifest: Mapping[str, Any], index: int) -> None:
+    # Values are strings in Kubernetes; holding Placer to that also keeps a submitted value
+    # from ever looking like a sealed one (see app.workloads.sealing).
+    for field in SECRET_FIELDS:
+        values = _mapping(manifest.get(field) or {}, _field(index, field))
+        for key, value in values.items():
+            if not isinstance(value, str):
+                raise ManifestError("must be a string", _field(index, f"{field}.{key}"))
 
 
 def _container_requests(container: Mapping[str, Any], field: str) -> dict[str, int]:
@@ -224,6 +235,8 @@ def parse_manifests(manifests: Sequence[object], namespace: str) -> WorkloadMani
         if (kind, name) in seen:
             raise ManifestError(f"{kind} {name!r} appears twice", _field(index, "metadata.name"))
         seen.add((kind, name))
+        if kind == "Secret":
+            _check_secret_values(manifest, index)
         if kind in PRIMARY_KINDS:
             if primary is not None:
                 raise ManifestError(

@@ -4,7 +4,7 @@ import json
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from app.api.dependencies import Session, authorize
@@ -17,6 +17,7 @@ from app.idempotency.service import Created, IdempotencyKey, run_idempotently
 from app.kubetypes import KubeSyntaxError, LabelSelector, parse_label_selector
 from app.placements.scheduler import current_scheduler
 from app.scheduling.scheduler import Scheduler
+from app.security.secretbox import SecretBox
 from app.workloads.repository import WorkloadFilter
 from app.workloads.schemas import (
     DecisionRead,
@@ -37,6 +38,15 @@ router = APIRouter(prefix="/v1/workloads", tags=["workloads"])
 Operator = Annotated[Principal, Depends(authorize(*OPERATORS))]
 Reader = Annotated[Principal, Depends(authorize(*EVERY_ROLE))]
 SchedulerDep = Annotated[Scheduler, Depends(current_scheduler)]
+
+
+def _secret_box(request: Request) -> SecretBox:
+    """The key box the application loaded at start: it seals Secret values before storage."""
+    box: SecretBox = request.app.state.cluster_policy.secret_box
+    return box
+
+
+SecretBoxDep = Annotated[SecretBox, Depends(_secret_box)]
 WorkloadId = Annotated[uuid.UUID, Path(description="The workload's id.")]
 
 
@@ -76,6 +86,7 @@ async def create_workload(
     session: Session,
     service: OperatorService,
     principal: Operator,
+    secret_box: SecretBoxDep,
     idempotency_key: IdempotencyKey = None,
     defer: Annotated[
         bool,
@@ -87,7 +98,7 @@ async def create_workload(
     `Unschedulable` with its reasons, and retried when the inventory changes."""
 
     async def create() -> Created:
-        workload = await service.create(body, defer=defer)
+        workload = await service.create(body, secret_box, defer=defer)
         headers = {"ETag": workload["etag"], "Location": f"/v1/workloads/{workload['id']}"}
         return Created(201, workload, headers)
 
@@ -154,11 +165,12 @@ async def replace_workload(
     workload_id: WorkloadId,
     body: WorkloadReplace,
     service: OperatorService,
+    secret_box: SecretBoxDep,
     if_match: IfMatch = None,
 ) -> JSONResponse:
     """Replace the workload's team, labels, manifests, placement intent and disruption: a new
     revision, re-decided when what placement depends on changed."""
-    return _json(await service.update(workload_id, body, if_match))
+    return _json(await service.update(workload_id, body, if_match, secret_box))
 
 
 @router.patch("/{workload_id}", response_model=WorkloadRead, responses=_UPDATE_RESPONSES)
@@ -166,11 +178,12 @@ async def update_workload(
     workload_id: WorkloadId,
     body: WorkloadPatch,
     service: OperatorService,
+    secret_box: SecretBoxDep,
     if_match: IfMatch = None,
 ) -> JSONResponse:
     """Change some fields of the workload: a new revision, re-decided when what placement
     depends on changed."""
-    return _json(await service.update(workload_id, body, if_match))
+    return _json(await service.update(workload_id, body, if_match, secret_box))
 
 
 @router.delete(

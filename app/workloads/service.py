@@ -29,6 +29,7 @@ from app.placements.snapshot import Inventory, load_inventory
 from app.scheduling.scheduler import Scheduler
 from app.scheduling.serialization import workload_from_dict, workload_to_dict
 from app.scheduling.types import Resources, WorkloadSpec
+from app.security.secretbox import SecretBox
 from app.workloads.documents import (
     decision_record,
     stored_decision_document,
@@ -47,6 +48,7 @@ from app.workloads.schemas import (
     WorkloadReplace,
     WorkloadStatus,
 )
+from app.workloads.sealing import seal_secrets, unseal_secrets
 
 RESOURCE = "workload"
 RETRYABLE = (WorkloadStatus.UNSCHEDULABLE,)
@@ -144,9 +146,11 @@ class WorkloadService:
         self._actor = actor
         self._workloads = WorkloadRepository(session)
 
-    async def create(self, request: WorkloadCreate, *, defer: bool = False) -> dict[str, Any]:
-        """Store a workload and decide its placement now (or leave it ``Pending`` for a batch
-        when ``defer``)."""
+    async def create(
+        self, request: WorkloadCreate, secret_box: SecretBox, *, defer: bool = False
+    ) -> dict[str, Any]:
+        """Store a workload, its Secret values sealed with ``secret_box``, and decide its
+        placement now (or leave it ``Pending`` for a batch when ``defer``)."""
         checked = check_submitted(request)
         if await self._workloads.name_taken(request.namespace, request.name):
             raise Conflict(
@@ -167,7 +171,7 @@ class WorkloadService:
             created_at=now,
             updated_at=now,
         )
-        self._apply(workload, checked)
+        self._apply(workload, checked, secret_box)
         self._workloads.add(workload)
         try:
             await self._session.flush()
@@ -209,9 +213,11 @@ class WorkloadService:
         workload_id: uuid.UUID,
         changes: WorkloadReplace | WorkloadPatch,
         if_match: str | None,
+        secret_box: SecretBox,
     ) -> dict[str, Any]:
-        """Apply a new revision; re-decide when what the scheduler reads (replicas, requests,
-        labels, team, intent) changed. Nothing changes if nothing differs."""
+        """Apply a new revision, its Secret values sealed with ``secret_box``; re-decide when
+        what the scheduler reads (replicas, requests, labels, team, intent) changed. Nothing
+        changes if nothing differs."""
         workload = await self._require(workload_id, for_update=True)
         require_match(if_match, etag_for(workload.id, workload.version))
         if workload.deletion_requested:
@@ -224,12 +230,13 @@ class WorkloadService:
                     raise InvalidInput("must not be null", field=required)
         stored_placement = PlacementIntent.model_validate(workload.placement)
         stored_disruption = Disruption.model_validate(workload.disruption)
+        stored_manifests = unseal_secrets(workload.manifests, secret_box)
         checked = check_workload(
             workload.name,
             workload.namespace,
             team=changes.team if changes.team is not None else workload.team,
             labels=changes.labels if changes.labels is not None else workload.labels,
-            manifests=changes.manifests if changes.manifests is not None else workload.manifests,
+            manifests=changes.manifests if changes.manifests is not None else stored_manifests,
             placement=changes.placement if changes.placement is not None else stored_placement,
             disruption=(
                 changes.disruption if changes.disruption is not None else stored_disruption
@@ -240,7 +247,7 @@ class WorkloadService:
             for name, old, new in (
                 ("team", workload.team, checked.team),
                 ("labels", workload.labels, checked.labels),
-                ("manifests", workload.manifests, checked.raw_manifests),
+                ("manifests", stored_manifests, checked.raw_manifests),
                 ("placement", workload.placement, checked.placement),
                 ("disruption", workload.disruption, checked.disruption),
             )
@@ -251,7 +258,7 @@ class WorkloadService:
         redecide = checked.spec_document != workload.spec
         if "manifests" in changed:
             workload.desired_generation += 1
-        self._apply(workload, checked)
+        self._apply(workload, checked, secret_box)
         workload.revision += 1
         self._touch(workload)
         await self._session.flush()
@@ -469,12 +476,12 @@ class WorkloadService:
         return [workload_document(w, placements.get(w.id, [])) for w in workloads]
 
     @staticmethod
-    def _apply(workload: Workload, checked: SubmittedWorkload) -> None:
+    def _apply(workload: Workload, checked: SubmittedWorkload, secret_box: SecretBox) -> None:
         workload.team = checked.team
         workload.labels = checked.labels
         workload.kind = checked.manifests.kind
         workload.replicas = checked.manifests.replicas
-        workload.manifests = checked.raw_manifests
+        workload.manifests = seal_secrets(checked.raw_manifests, secret_box)
         workload.placement = checked.placement
         workload.disruption = checked.disruption
         workload.spec = checked.spec_document

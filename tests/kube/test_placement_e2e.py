@@ -4,12 +4,16 @@ started by the application deploys into the chosen kube-apiserver, status comes 
 
 from __future__ import annotations
 
+import asyncio
+import base64
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
 
 from app.config import Settings
 from app.kube import WORKLOAD_ID_LABEL
@@ -18,6 +22,7 @@ from tests.kube.placer_fleet import cluster_document, deployments, eventually
 from tests.support.api import auth
 from tests.support.factories import iaas_price_book
 from tests.support.kubefleet import Fleet
+from tests.support.kubefleet.cluster import Cluster
 from tests.support.workload_factories import deployment
 
 pytestmark = pytest.mark.kube
@@ -176,3 +181,39 @@ async def test_divided_placement_runs_in_two_clusters(
     for name, replicas in shares.items():
         found = await deployments(kube_fleet.cluster(name), kube_namespace)
         assert found["split"]["spec"]["replicas"] == replicas
+
+
+def _secret_values(cluster: Cluster, namespace: str, name: str) -> dict[str, str] | None:
+    with cluster.api_client() as api:
+        try:
+            secret = client.CoreV1Api(api).read_namespaced_secret(name, namespace)
+        except ApiException as error:
+            if error.status == 404:
+                return None
+            raise
+    return {key: base64.b64decode(value).decode() for key, value in (secret.data or {}).items()}
+
+
+async def test_secret_stored_sealed_is_applied_with_its_submitted_values(
+    api: httpx.AsyncClient, kube_fleet: Fleet, kube_namespace: str
+) -> None:
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "shop-db"},
+        "data": {"token": base64.b64encode(b"token-from-data").decode()},
+        "stringData": {"password": "hunter2-in-the-cluster"},
+    }
+    body = _workload("shop", kube_namespace, 1)
+    body["manifests"].append(secret)
+    response = await api.post("/v1/workloads", json=body)
+    assert response.status_code == 201, response.text
+    assert "hunter2" not in response.text
+
+    frankfurt = kube_fleet.cluster("iaas-frankfurt")
+    applied = await eventually(
+        lambda: asyncio.to_thread(_secret_values, frankfurt, kube_namespace, "shop-db"),
+        lambda values: values is not None,
+        what="Secret applied",
+    )
+    assert applied == {"token": "token-from-data", "password": "hunter2-in-the-cluster"}

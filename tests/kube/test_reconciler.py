@@ -80,15 +80,25 @@ class Running:
     """Reconcilers running as tasks for the length of one test."""
 
     def __init__(
-        self, database: Database, access: ClusterAccess, ids: dict[str, uuid.UUID]
+        self,
+        database: Database,
+        access: ClusterAccess,
+        policy: ClusterPolicy,
+        ids: dict[str, uuid.UUID],
     ) -> None:
         self.ids = ids
         self._database = database
         self._access = access
+        self._policy = policy
         self.tasks: list[asyncio.Task[None]] = []
 
     def start(self, holder: str = "test-1") -> asyncio.Task[None]:
-        reconciler = Reconciler(self._database, self._access, fast_settings(holder))
+        reconciler = Reconciler(
+            self._database,
+            self._access,
+            fast_settings(holder),
+            secret_box=self._policy.secret_box,
+        )
         task = asyncio.create_task(reconciler.run())
         self.tasks.append(task)
         return task
@@ -96,9 +106,12 @@ class Running:
 
 @pytest.fixture
 async def reconcilers(
-    database: Database, access: ClusterAccess, cluster_ids: dict[str, uuid.UUID]
+    database: Database,
+    access: ClusterAccess,
+    policy: ClusterPolicy,
+    cluster_ids: dict[str, uuid.UUID],
 ) -> AsyncIterator[Running]:
-    running = Running(database, access, cluster_ids)
+    running = Running(database, access, policy, cluster_ids)
     yield running
     for task in running.tasks:
         task.cancel()
@@ -236,7 +249,8 @@ async def test_cluster_without_credentials_keeps_the_workload_placed(
     workload_id = await insert_workload(
         database, kube_namespace, [deployment("plan", 1)], {ids["iaas-tokyo"]: 1}
     )
-    assert await Reconciler(database, access, fast_settings("once")).reconcile_due() == 1
+    reconciler = Reconciler(database, access, fast_settings("once"), secret_box=policy.secret_box)
+    assert await reconciler.reconcile_due() == 1
     assert await workload_status(database, workload_id) == (
         "Placed",
         "cluster iaas-tokyo has no credentials: planned only",
