@@ -6,11 +6,12 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 import uvicorn
 from cryptography.fernet import Fernet
+from pydantic import ValidationError
 
 from app.auth.principal import Principal
 from app.auth.roles import Role
@@ -21,8 +22,9 @@ from app.db.migrate import new_revision, upgrade_to_head
 from app.db.session import Database
 from app.main import create_app
 from app.observability.logging import configure_logging
+from app.placements.scheduler import PolicyLoadError, load_scheduler
 from app.runtime import cluster_policy, resolve_database_url
-from app.security.secretbox import SecretBox
+from app.security.secretbox import SecretBox, SecretKeyError
 from app.seed.sample import seed_sample_inventory
 
 app = typer.Typer(help="Placer: hybrid-cloud placement for Kubernetes.", no_args_is_help=True)
@@ -69,8 +71,9 @@ def serve(
         bool, typer.Option(help="Load the sample inventory if the database is empty.")
     ] = False,
 ) -> None:
-    """Migrate the database, make sure an admin token exists, then serve the API."""
-    settings = Settings()
+    """Check the configuration, migrate the database, make sure an admin token exists, then
+    serve the API."""
+    settings = _checked_settings()
     configure_logging(settings.log_level)
     url = _migrated_database_url(settings)
     asyncio.run(_prepare(url, settings, seed=seed_sample_data))
@@ -89,6 +92,37 @@ def serve(
         access_log=False,
         proxy_headers=False,
     )
+
+
+def _refuse_to_start(problem: str) -> NoReturn:
+    typer.echo(
+        f"placer serve: not starting: {problem}. Fix it and start again.",
+        err=True,
+    )
+    raise typer.Exit(code=2)
+
+
+def _checked_settings() -> Settings:
+    """The settings, with everything the workers would load from them checked here first.
+
+    uvicorn's workers build the application themselves, where a bad policy file or key would
+    end in a traceback per worker; a clear refusal before anything starts is kinder.
+    """
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        _refuse_to_start(
+            "; ".join(
+                f"PLACER_{'_'.join(str(part) for part in problem['loc']).upper()}: {problem['msg']}"
+                for problem in error.errors()
+            )
+        )
+    try:
+        load_scheduler(settings.resolved_policies_dir)
+        cluster_policy(settings)
+    except (PolicyLoadError, SecretKeyError, ValueError) as error:
+        _refuse_to_start(str(error))
+    return settings
 
 
 def _exit_cleanly(signum: int, _frame: object) -> None:
