@@ -4,7 +4,8 @@ Each cluster's ``allocated`` is what Placer's desired placements request there (
 each workload's per-replica demand, one pod included) plus what pods Placer does not manage
 request (``allocated_external``, written by the inventory sync); its price is the version of
 its price book in effect at ``now``, in integer micro-units. A cluster without a price book is
-priced at zero in no currency: it is chosen on capacity and policy alone.
+priced at zero in no currency (``UNPRICED``): it is chosen on capacity and policy alone, and
+decisions and workload reads say its cost is unknown (:mod:`app.workloads.documents`).
 
 Example::
 

@@ -14,6 +14,7 @@ from app.kubetypes import format_resource
 from app.scheduling.decision import Decision
 from app.scheduling.serialization import workload_to_dict
 from app.workloads.manifests import SECRET_FIELDS
+from app.workloads.repository import PlacementView
 
 
 def timestamp(moment: datetime) -> str:
@@ -38,10 +39,14 @@ def redact_secrets(manifests: Sequence[Mapping[str, Any]]) -> list[dict[str, Any
     return shown
 
 
-def workload_document(
-    workload: Workload, placements: Sequence[tuple[str, int, int | None]]
-) -> dict[str, Any]:
-    """A stored workload; ``placements`` are (cluster, desired replicas, ready replicas)."""
+def unpriced_note(cluster: str) -> str:
+    """What a decision and a workload read say about a cluster priced at zero for want of a
+    price book: its cost is not free, only unknown."""
+    return f"cluster {cluster} has no price book: cost unknown, treated as 0"
+
+
+def workload_document(workload: Workload, placements: Sequence[PlacementView]) -> dict[str, Any]:
+    """A stored workload with its desired placements."""
     requests = workload.spec["requests"]
     return {
         "id": str(workload.id),
@@ -64,9 +69,15 @@ def workload_document(
         "deletionRequested": workload.deletion_requested,
         "desiredGeneration": workload.desired_generation,
         "placements": [
-            {"cluster": cluster, "replicas": replicas, "readyReplicas": ready}
-            for cluster, replicas, ready in placements
+            {
+                "cluster": placement.cluster,
+                "replicas": placement.replicas,
+                "readyReplicas": placement.ready,
+                "priceBook": placement.price_book,
+            }
+            for placement in placements
         ],
+        "notes": [unpriced_note(p.cluster) for p in placements if p.price_book is None],
         "resourceVersion": workload.version,
         "etag": etag_for(workload.id, workload.version),
         "createdAt": timestamp(workload.created_at),
@@ -116,12 +127,26 @@ def decision_document(
         "alternative": stored["alternative"],
         "verdicts": stored["verdicts"],
         "remedies": stored["remedies"],
-        "notes": stored["notes"],
+        "notes": [*stored["notes"], *_unpriced_notes(stored)],
         "policyVersions": stored["policies"]["versions"],
         "priceBookVersions": dict(price_book_versions),
         "batch": stored.get("batch"),
         "inputs": {key: stored[key] for key in _INPUTS if key in stored},
     }
+
+
+def _unpriced_notes(stored: Mapping[str, Any]) -> list[str]:
+    """Notes on the clusters of the placement and of its alternative that the snapshot priced
+    at zero for want of a price book (``UNPRICED`` in :mod:`app.placements.snapshot`), read
+    from the stored snapshot: the scheduling core compares their zero like any other cost."""
+    involved = set(stored["assignment"])
+    if stored["alternative"] is not None:
+        involved.update(stored["alternative"]["assignment"])
+    return [
+        unpriced_note(cluster["name"])
+        for cluster in stored["snapshot"]["clusters"]
+        if cluster["name"] in involved and not cluster["price"]["book"]
+    ]
 
 
 def stored_decision_document(record: DecisionRecord) -> dict[str, Any]:

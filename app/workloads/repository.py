@@ -22,6 +22,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from app.db.models import (
     Cluster,
     Decision,
+    PriceBook,
     Workload,
     WorkloadClusterStatus,
     WorkloadEvent,
@@ -68,6 +69,20 @@ def label_clause(labels: LabelsColumn, requirement: Requirement) -> ColumnElemen
         case Operator.LT:
             comparison = cast(value, Numeric) < int(values[0])
     return case((value.regexp_match(_INTEGER), comparison), else_=false())
+
+
+@dataclass(frozen=True, slots=True)
+class PlacementView:
+    """A workload's desired replicas on one cluster, as reads show them.
+
+    ``ready`` is None before the reconciler has reported; ``price_book`` None when the cluster
+    has no price book.
+    """
+
+    cluster: str
+    replicas: int
+    ready: int | None
+    price_book: str | None
 
 
 class WorkloadRepository(Repository):
@@ -134,17 +149,19 @@ class WorkloadRepository(Repository):
 
     async def placements_of(
         self, workload_ids: Iterable[uuid.UUID]
-    ) -> dict[uuid.UUID, list[tuple[str, int, int | None]]]:
-        """Per workload, by cluster name: (cluster, desired replicas, ready replicas as the
-        reconciler last read them, None before it has)."""
+    ) -> dict[uuid.UUID, list[PlacementView]]:
+        """Per workload, by cluster name: where it is desired, how many replicas are ready
+        there as the reconciler last read them, and the cluster's price book."""
         query = (
             select(
                 WorkloadPlacement.workload_id,
                 Cluster.name,
                 WorkloadPlacement.replicas,
                 WorkloadClusterStatus.ready_replicas,
+                PriceBook.name,
             )
             .join(Cluster, Cluster.id == WorkloadPlacement.cluster_id)
+            .outerjoin(PriceBook, PriceBook.id == Cluster.price_book_id)
             .outerjoin(
                 WorkloadClusterStatus,
                 (WorkloadClusterStatus.workload_id == WorkloadPlacement.workload_id)
@@ -153,9 +170,9 @@ class WorkloadRepository(Repository):
             .where(WorkloadPlacement.workload_id.in_(list(workload_ids)))
             .order_by(WorkloadPlacement.workload_id, Cluster.name)
         )
-        found: dict[uuid.UUID, list[tuple[str, int, int | None]]] = {}
-        for workload_id, cluster, replicas, ready in (await self.session.execute(query)).all():
-            found.setdefault(workload_id, []).append((cluster, replicas, ready))
+        found: dict[uuid.UUID, list[PlacementView]] = {}
+        for workload_id, cluster, replicas, ready, book in await self.session.execute(query):
+            found.setdefault(workload_id, []).append(PlacementView(cluster, replicas, ready, book))
         return found
 
     async def may_be_deployed(self, workload_id: uuid.UUID) -> bool:

@@ -157,6 +157,10 @@ class ClusterPlacement(ApiResponse):
     cluster: str
     replicas: int
     ready_replicas: int | None
+    price_book: str | None = Field(
+        description="The cluster's price book; null when it has none, so this share's cost is "
+        "unknown and counted as 0 (see `notes`)."
+    )
 
 
 class WorkloadRead(ApiResponse):
@@ -179,6 +183,10 @@ class WorkloadRead(ApiResponse):
     deletion_requested: bool
     desired_generation: int
     placements: list[ClusterPlacement]
+    notes: list[str] = Field(
+        description="What the reader should know about the placement, e.g. a cluster without "
+        "a price book, whose cost is unknown and counted as 0."
+    )
     resource_version: int
     etag: str = Field(description="The value to send as `If-Match` to change this workload.")
     created_at: datetime

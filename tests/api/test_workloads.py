@@ -71,7 +71,7 @@ async def test_submitted_workload_is_placed_with_a_stored_explained_decision_and
     assert response.headers["etag"] == workload["etag"]
     assert workload["status"] == "Placed"
     assert workload["placements"] == [
-        {"cluster": "aws-tokyo", "replicas": 2, "readyReplicas": None}
+        {"cluster": "aws-tokyo", "replicas": 2, "readyReplicas": None, "priceBook": "aws"}
     ]
     assert workload["requests"]["cpu"] == {"amount": 500, "quantity": "500m"}
     assert workload["revision"] == 1
@@ -251,7 +251,9 @@ async def test_unplaceable_workload_is_unschedulable_with_reasons_until_capacity
 
     placed = (await app_client.get(f"/v1/workloads/{big['id']}", headers=auth(admin_token))).json()
     assert placed["status"] == "Placed"
-    assert placed["placements"] == [{"cluster": "large", "replicas": 1, "readyReplicas": None}]
+    assert placed["placements"] == [
+        {"cluster": "large", "replicas": 1, "readyReplicas": None, "priceBook": None}
+    ]
     events = (
         await app_client.get(f"/v1/workloads/{big['id']}/events", headers=auth(admin_token))
     ).json()["items"]
@@ -276,7 +278,9 @@ async def test_update_is_a_new_revision_re_decided_when_replicas_change(
     updated = grown.json()
     assert updated["revision"] == 2
     assert updated["replicas"] == 10
-    assert updated["placements"] == [{"cluster": "c2", "replicas": 10, "readyReplicas": None}]
+    assert updated["placements"] == [
+        {"cluster": "c2", "replicas": 10, "readyReplicas": None, "priceBook": None}
+    ]
     assert updated["desiredGeneration"] > workload["desiredGeneration"]
     assert raw_db.execute("SELECT count(*) FROM decisions").fetchone() == (2,)
     decision = (await app_client.get(f"{path}/decision", headers=auth(admin_token))).json()
@@ -357,7 +361,9 @@ async def test_read_shows_ready_replicas_the_reconciler_reported(
 
     read = await app_client.get(f"/v1/workloads/{workload['id']}", headers=auth(admin_token))
 
-    assert read.json()["placements"] == [{"cluster": "live", "replicas": 2, "readyReplicas": 1}]
+    assert read.json()["placements"] == [
+        {"cluster": "live", "replicas": 2, "readyReplicas": 1, "priceBook": None}
+    ]
 
 
 async def test_delete_of_a_deployed_workload_waits_for_the_reconciler(
