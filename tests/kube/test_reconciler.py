@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from kubernetes import client
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.clusters.service import ClusterPolicy
 from app.config import Settings
@@ -295,3 +295,125 @@ async def test_reconciler_killed_between_apply_and_status_read_converges_without
         replica_sets = client.AppsV1Api(api).list_namespaced_replica_set(kube_namespace).items
     assert len(replica_sets) == 1
     assert replica_sets[0].spec.replicas == 2
+
+
+async def _claim_backoff(database: Database, workload_id: uuid.UUID) -> tuple[int, float]:
+    """How many attempts in a row failed, and in how many seconds the next one is due."""
+    async with database.transaction() as session:
+        row = (
+            await session.execute(
+                text(
+                    "SELECT failures, extract(epoch FROM next_attempt_at - now()) AS due_in"
+                    " FROM reconcile_claims WHERE workload_id = :id"
+                ),
+                {"id": workload_id},
+            )
+        ).one()
+    return int(row.failures), float(row.due_in or 0.0)
+
+
+async def _retry_delays(database: Database, workload_id: uuid.UUID) -> list[float]:
+    async with database.transaction() as session:
+        messages = await session.scalars(
+            select(WorkloadEvent.message)
+            .where(WorkloadEvent.workload_id == workload_id, WorkloadEvent.kind == "retried")
+            .order_by(WorkloadEvent.id)
+        )
+        return [float(m.rsplit("next attempt in ", 1)[1].rstrip("s")) for m in messages]
+
+
+async def test_a_stopped_apiserver_degrades_a_running_workload_with_backoff_until_it_returns(
+    kube_fleet: Fleet,
+    kube_namespace: str,
+    database: Database,
+    reconcilers: Running,
+) -> None:
+    workload_id = await insert_workload(
+        database, kube_namespace, [deployment("outage", 2)], {reconcilers.ids["iaas-frankfurt"]: 2}
+    )
+    reconcilers.start()
+    await eventually(
+        lambda: workload_status(database, workload_id),
+        lambda s: s is not None and s[0] == "Running",
+        what="Running",
+    )
+    frankfurt = kube_fleet.cluster("iaas-frankfurt")
+    await asyncio.to_thread(frankfurt.stop_apiserver)
+    try:
+        status = await eventually(
+            lambda: workload_status(database, workload_id),
+            lambda s: s is not None and s[0] == "Degraded",
+            what="Degraded",
+        )
+        # Last known replicas are kept: presumably still running, but out of sight.
+        assert status[1].startswith(
+            "2/2 replicas ready (iaas-frankfurt 2/2); cluster iaas-frankfurt:"
+        )
+        assert status[1].endswith("; retrying")
+        delays = await eventually(
+            lambda: _retry_delays(database, workload_id),
+            lambda d: len(d) >= 4,
+            what="four retries",
+        )
+        # Backoff grows (0.2 s doubling, capped at 1 s) and is kept in the database.
+        assert delays[:4] == [0.2, 0.4, 0.8, 1.0]
+        failures, due_in = await _claim_backoff(database, workload_id)
+        assert failures >= 4
+        assert due_in <= 1.0
+        assert ("degraded", None) in await _events(database, workload_id)
+    finally:
+        await asyncio.to_thread(frankfurt.start_apiserver)
+
+    await eventually(
+        lambda: workload_status(database, workload_id),
+        lambda s: s == ("Running", "2/2 replicas ready (iaas-frankfurt 2/2)"),
+        what="Running again",
+    )
+    assert (await _claim_backoff(database, workload_id))[0] == 0
+    assert list(await deployments(frankfurt, kube_namespace)) == ["outage"]
+
+
+def _service_with_invalid_port_name(name: str) -> dict[str, Any]:
+    """A Service Placer's validation accepts but the API server refuses: a port name must be
+    an IANA service name (lower case, no underscore)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name},
+        "spec": {
+            "selector": {"app": name},
+            "ports": [{"name": "Web_Port", "port": 80, "targetPort": 8080}],
+        },
+    }
+
+
+async def test_a_manifest_the_api_server_rejects_fails_the_workload_with_its_message(
+    kube_namespace: str, database: Database, reconcilers: Running
+) -> None:
+    workload_id = await insert_workload(
+        database,
+        kube_namespace,
+        [deployment("shop", 1), _service_with_invalid_port_name("shop")],
+        {reconcilers.ids["iaas-tokyo"]: 1},
+    )
+    reconcilers.start()
+
+    _, message = await eventually(
+        lambda: workload_status(database, workload_id),
+        lambda s: s is not None and s[0] == "Failed",
+        what="Failed",
+    )
+    assert message.startswith("cluster iaas-tokyo: ")
+    assert "spec.ports[0].name" in message
+    assert "Web_Port" in message
+    async with database.transaction() as session:
+        failed = (
+            await session.scalars(
+                select(WorkloadEvent.message).where(
+                    WorkloadEvent.workload_id == workload_id, WorkloadEvent.kind == "failed"
+                )
+            )
+        ).all()
+    assert failed == [message]
+    # Permanent: not retried with backoff.
+    assert await _retry_delays(database, workload_id) == []
