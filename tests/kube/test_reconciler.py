@@ -345,6 +345,7 @@ async def test_a_stopped_apiserver_degrades_a_running_workload_with_backoff_unti
             lambda s: s is not None and s[0] == "Degraded",
             what="Degraded",
         )
+        assert status is not None
         # Last known replicas are kept: presumably still running, but out of sight.
         assert status[1].startswith(
             "2/2 replicas ready (iaas-frankfurt 2/2); cluster iaas-frankfurt:"
@@ -398,11 +399,13 @@ async def test_a_manifest_the_api_server_rejects_fails_the_workload_with_its_mes
     )
     reconcilers.start()
 
-    _, message = await eventually(
+    failed_status = await eventually(
         lambda: workload_status(database, workload_id),
         lambda s: s is not None and s[0] == "Failed",
         what="Failed",
     )
+    assert failed_status is not None
+    message = failed_status[1]
     assert message.startswith("cluster iaas-tokyo: ")
     assert "spec.ports[0].name" in message
     assert "Web_Port" in message
