@@ -14,14 +14,19 @@ The cluster's version (its ETag) is bumped and an audit event written (actor
 ``system:inventory-sync``) only when one of these actually changed; ``on_change`` is then
 called, so workloads that could not be placed are tried again against the new inventory.
 
+:meth:`InventorySync.run` syncs every cluster at once when it starts (in the background: the
+service is ready meanwhile), then every interval; a cluster whose credentials are set or
+changed is synced as soon as a database trigger says so (``NOTIFY placer_inventory``).
+
     >>> sync = InventorySync(database, access, interval=30.0, on_change=reschedule)
     >>> task = asyncio.create_task(sync.run())
 """
 
 import asyncio
+import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -46,6 +51,7 @@ from app.kube import (
 )
 
 SYNC_ACTOR = Principal.system("inventory-sync")
+NOTIFY_CHANNEL = "placer_inventory"
 NOT_MANAGED_BY_PLACER = f"{MANAGED_BY_LABEL}!={MANAGED_BY}"
 # Resources every cluster states even at zero; others (GPUs) only where Nodes have them.
 _ALWAYS_STATED = ("cpu", "memory", "pods")
@@ -163,22 +169,66 @@ class InventorySync:
         self._on_change = on_change
 
     async def run(self) -> None:
-        """Sync every ``interval`` seconds until cancelled; a failed round is logged and retried."""
+        """Sync now and every ``interval`` seconds, and each cluster whose credentials change
+        as they do, until cancelled; a failed round is logged and retried."""
+        notified: set[uuid.UUID] = set()
+        wake = asyncio.Event()
+        listener = asyncio.create_task(self._listen(notified, wake))
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                await self._sync_logged(None)
+                due = loop.time() + self._interval
+                while (left := due - loop.time()) > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(wake.wait(), left)
+                    wake.clear()
+                    if notified:
+                        clusters = set(notified)
+                        notified.clear()
+                        await self._sync_logged(clusters)
+        finally:
+            listener.cancel()
+            await asyncio.gather(listener, return_exceptions=True)
+
+    async def _sync_logged(self, clusters: Collection[uuid.UUID] | None) -> None:
+        try:
+            await self.sync_once(clusters)
+        except Exception:
+            logger.exception("inventory sync failed; retrying next interval")
+
+    async def _listen(self, notified: set[uuid.UUID], wake: asyncio.Event) -> None:
+        """Collect the ids ``NOTIFY placer_inventory`` sends, reconnecting when cut off."""
+
+        def on_notify(*arguments: Any) -> None:
+            notified.add(uuid.UUID(arguments[-1]))
+            wake.set()
+
         while True:
             try:
-                await self.sync_once()
+                async with self._database.engine.connect() as connection:
+                    raw = await connection.get_raw_connection()
+                    driver_connection: Any = raw.driver_connection
+                    await driver_connection.add_listener(NOTIFY_CHANNEL, on_notify)
+                    closed = asyncio.Event()
+                    driver_connection.add_termination_listener(lambda *_, c=closed: c.set())
+                    await closed.wait()
+            except asyncio.CancelledError:
+                raise
             except Exception:
-                logger.exception("inventory sync failed; retrying next interval")
-            await asyncio.sleep(self._interval)
+                logger.warning("listening for new cluster credentials failed; retrying")
+            await asyncio.sleep(min(self._interval, 5.0))
 
-    async def sync_once(self) -> list[str]:
-        """Sync every cluster with credentials; returns the names of those that changed."""
+    async def sync_once(self, clusters: Collection[uuid.UUID] | None = None) -> list[str]:
+        """Sync every cluster with credentials (or those of ``clusters`` that have them);
+        returns the names of those that changed."""
+        query = select(Cluster.id, Cluster.name, Cluster.credentials_ciphertext).where(
+            Cluster.credentials_ciphertext.is_not(None)
+        )
+        if clusters is not None:
+            query = query.where(Cluster.id.in_(list(clusters)))
         async with self._database.transaction() as session:
-            rows = await session.execute(
-                select(Cluster.id, Cluster.name, Cluster.credentials_ciphertext).where(
-                    Cluster.credentials_ciphertext.is_not(None)
-                )
-            )
+            rows = await session.execute(query)
             targets = [_Target(row.id, row.name, row.credentials_ciphertext) for row in rows]
         results = await asyncio.gather(*(self._sync(target) for target in targets))
         changed = [target.name for target, did in zip(targets, results, strict=True) if did]

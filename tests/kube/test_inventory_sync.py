@@ -11,7 +11,9 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select
 
-from app.clusters.service import ClusterPolicy
+from app.auth.principal import Principal
+from app.clusters.schemas import ClusterCreate
+from app.clusters.service import ClusterPolicy, ClusterService
 from app.config import Settings
 from app.db.models import AuditEvent, Cluster
 from app.db.session import Database
@@ -19,8 +21,9 @@ from app.inventory.access import ClusterAccess
 from app.inventory.sync import InventorySync
 from app.kube import KubeClientPool, Timeouts
 from app.runtime import cluster_policy
-from tests.kube.placer_fleet import register_fleet
+from tests.kube.placer_fleet import cluster_document, eventually, register_fleet
 from tests.support.kubefleet import Fleet
+from tests.support.kubefleet.cluster import Cluster as FleetCluster
 
 pytestmark = pytest.mark.kube
 
@@ -98,3 +101,44 @@ async def test_sync_reads_capacity_zones_and_flags_an_unreachable_cluster(
         await asyncio.to_thread(frankfurt.start_apiserver)
     assert await sync.sync_once() == ["iaas-frankfurt"]
     assert (await _cluster(database, "iaas-frankfurt")).state == "Ready"
+
+
+async def _register(database: Database, policy: ClusterPolicy, cluster: FleetCluster) -> None:
+    async with database.transaction() as session:
+        await ClusterService(session, policy).create(
+            ClusterCreate.model_validate(cluster_document(cluster)), Principal.system("tests")
+        )
+
+
+async def _synced_at(database: Database, name: str) -> datetime | None:
+    return (await _cluster(database, name)).synced_at
+
+
+async def test_running_sync_reads_clusters_at_start_and_as_soon_as_credentials_arrive(
+    kube_fleet: Fleet, database: Database, policy: ClusterPolicy, access: ClusterAccess
+) -> None:
+    await _register(database, policy, kube_fleet.cluster("iaas-tokyo"))
+    # An interval far longer than the test: only start-up and notifications can sync.
+    sync = InventorySync(database, access, interval=600.0)
+    task = asyncio.create_task(sync.run())
+    try:
+        await eventually(
+            lambda: _synced_at(database, "iaas-tokyo"),
+            lambda at: at is not None,
+            within=10.0,
+            what="iaas-tokyo synced at start",
+        )
+        await _register(database, policy, kube_fleet.cluster("iaas-frankfurt"))
+        await eventually(
+            lambda: _synced_at(database, "iaas-frankfurt"),
+            lambda at: at is not None,
+            within=10.0,
+            what="iaas-frankfurt synced once registered",
+        )
+        frankfurt = await _cluster(database, "iaas-frankfurt")
+        assert frankfurt.state == "Ready"
+        # Its Nodes' capacity replaced the declared 16 CPUs.
+        assert frankfurt.capacity["cpu"] == 3 * 7910
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
