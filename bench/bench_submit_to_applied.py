@@ -76,7 +76,7 @@ class AppliedWatch:
         with cluster.api_client() as api:
             apps = client.AppsV1Api(api)
             while not self._stop.is_set():
-                stream = watch.Watch().stream(
+                stream = watch.Watch().stream(  # type: ignore[no-untyped-call]
                     apps.list_deployment_for_all_namespaces,
                     label_selector=WORKLOAD_ID_LABEL,
                     timeout_seconds=5,
