@@ -21,7 +21,12 @@ class WorkloadStatus(StrEnum):
 
     ``Pending``: stored, not decided yet (see ``POST /v1/placements:batch``). ``Placed``:
     decided; deployment follows (clusters without credentials stay here: plan only).
-    ``Deploying``/``Running``/``Degraded``/``Failed``: what the clusters report.
+    ``Deploying``/``Running``/``Degraded``/``Failed``: what the clusters report. A workload
+    that was running in a cluster whose API server stops answering shows ``Degraded`` with its
+    last known ready replicas (presumably still running, but unseen) and a ``retried`` event
+    per attempt, with growing backoff; it returns to ``Running`` once the cluster answers.
+    ``Failed``: the API server refused a manifest (its message is in ``statusMessage`` and a
+    ``failed`` event) or a rollout failed; tried again at the periodic resync or on an update.
     ``Unschedulable``: no placement satisfies it; retried when the inventory changes.
     ``Deleting``: removal from every cluster is under way.
     """
