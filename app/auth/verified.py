@@ -9,6 +9,7 @@ Expiry is checked on every use, so an expired token never passes.
 
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,7 +32,8 @@ class _Verification:
 class VerifiedTokens:
     """Principals of recently verified token digests, for one database."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._by_digest: dict[str, _Verification] = {}
         self._revocations = 0
 
@@ -45,7 +47,7 @@ class VerifiedTokens:
         verification = self._by_digest.get(digest)
         if verification is None:
             return None
-        if verification.trusted_until < time.monotonic() or (
+        if verification.trusted_until < self._clock() or (
             verification.expires_at is not None and verification.expires_at <= now
         ):
             del self._by_digest[digest]
@@ -69,14 +71,17 @@ class VerifiedTokens:
         if len(self._by_digest) >= MAX_VERIFIED_TOKENS:
             self._by_digest.clear()
         self._by_digest[digest] = _Verification(
-            principal, expires_at, time.monotonic() + VERIFIED_TOKEN_SECONDS
+            principal, expires_at, self._clock() + VERIFIED_TOKEN_SECONDS
         )
 
     def forget_all_when_committed(self, session: AsyncSession) -> None:
         """Empty the cache once ``session`` commits the revocation it holds."""
-        event.listen(session.sync_session, "after_commit", self._revoked, once=True)
+        event.listen(
+            session.sync_session, "after_commit", lambda _session: self.forget_all(), once=True
+        )
 
-    def _revoked(self, _session: object) -> None:
+    def forget_all(self) -> None:
+        """Trust no verification made so far, nor one still being read."""
         self._revocations += 1
         self._by_digest.clear()
 
