@@ -372,6 +372,17 @@ async def test_a_stopped_apiserver_degrades_a_running_workload_with_backoff_unti
     )
     assert (await _claim_backoff(database, workload_id))[0] == 0
     assert list(await deployments(frankfurt, kube_namespace)) == ["outage"]
+    # New work runs there again. This also waits until the cluster's controllers have
+    # re-established their watches, so the tests after this one find a working cluster.
+    after_outage = await insert_workload(
+        database, kube_namespace, [deployment("after", 1)], {reconcilers.ids["iaas-frankfurt"]: 1}
+    )
+    await eventually(
+        lambda: workload_status(database, after_outage),
+        lambda s: s is not None and s[0] == "Running",
+        within=90.0,
+        what="a new workload Running after the outage",
+    )
 
 
 def _service_with_invalid_port_name(name: str) -> dict[str, Any]:
