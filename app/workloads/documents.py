@@ -13,13 +13,48 @@ from app.db.models import Workload
 from app.kubetypes import format_resource
 from app.scheduling.decision import Decision
 from app.scheduling.serialization import workload_to_dict
-from app.workloads.manifests import SECRET_FIELDS
+from app.workloads.manifests import SECRET_FIELDS, ManifestError
 from app.workloads.repository import PlacementView
 
 
 def timestamp(moment: datetime) -> str:
     """RFC 3339 in UTC with a ``Z``."""
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def restore_redacted_secrets(
+    submitted: Sequence[Mapping[str, Any]], stored: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The submitted manifests with every redaction marker replaced by the stored value.
+
+    A client that reads a workload, changes it and sends it back returns Secret values as
+    ``[redacted]``; those mean "keep what is stored", so a read-modify-write never overwrites a
+    secret with the marker. A marker for a value that is not stored is refused.
+    """
+    stored_secrets = {
+        str(m.get("metadata", {}).get("name")): m for m in stored if m.get("kind") == "Secret"
+    }
+    restored: list[dict[str, Any]] = []
+    for index, manifest in enumerate(submitted):
+        copy = dict(manifest)
+        if copy.get("kind") == "Secret" and isinstance(copy.get("metadata"), Mapping):
+            previous = stored_secrets.get(str(copy["metadata"].get("name")), {})
+            for field in SECRET_FIELDS:
+                values = copy.get(field)
+                if not isinstance(values, Mapping):
+                    continue
+                kept = previous.get(field) or {}
+                copy[field] = {}
+                for key, value in values.items():
+                    if value == REDACTED and key not in kept:
+                        raise ManifestError(
+                            f"is {REDACTED!r}, which keeps a stored value, but the stored "
+                            "Secret has none: send the value itself",
+                            f"manifests[{index}].{field}.{key}",
+                        )
+                    copy[field][key] = kept[key] if value == REDACTED else value
+        restored.append(copy)
+    return restored
 
 
 def redact_secrets(manifests: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -32,6 +32,7 @@ from app.scheduling.types import Resources, WorkloadSpec
 from app.security.secretbox import SecretBox
 from app.workloads.documents import (
     decision_record,
+    restore_redacted_secrets,
     stored_decision_document,
     timestamp,
     workload_document,
@@ -231,12 +232,18 @@ class WorkloadService:
         stored_placement = PlacementIntent.model_validate(workload.placement)
         stored_disruption = Disruption.model_validate(workload.disruption)
         stored_manifests = unseal_secrets(workload.manifests, secret_box)
+        submitted_manifests = stored_manifests
+        if changes.manifests is not None:
+            try:
+                submitted_manifests = restore_redacted_secrets(changes.manifests, stored_manifests)
+            except ManifestError as exc:
+                raise InvalidInput(exc.message, field=exc.field) from exc
         checked = check_workload(
             workload.name,
             workload.namespace,
             team=changes.team if changes.team is not None else workload.team,
             labels=changes.labels if changes.labels is not None else workload.labels,
-            manifests=changes.manifests if changes.manifests is not None else stored_manifests,
+            manifests=submitted_manifests,
             placement=changes.placement if changes.placement is not None else stored_placement,
             disruption=(
                 changes.disruption if changes.disruption is not None else stored_disruption

@@ -101,3 +101,40 @@ async def test_a_secret_value_that_is_not_a_string_is_refused_naming_it(
 
     assert refused.status_code == 422
     assert refused.json()["field"] == "manifests[1].stringData.port"
+
+
+async def test_sending_back_a_read_keeps_the_stored_secret_values(
+    app: FastAPI,
+    app_client: httpx.AsyncClient,
+    admin_token: str,
+    raw_db: psycopg.Connection[Any],
+) -> None:
+    headers = auth(admin_token)
+    assert (
+        await app_client.post("/v1/clusters", json=cluster_payload("c1"), headers=headers)
+    ).is_success
+    body = workload_payload(manifests=[deployment(), _secret(PASSWORD)])
+    workload = (await app_client.post("/v1/workloads", json=body, headers=headers)).json()
+    read = (await app_client.get(f"/v1/workloads/{workload['id']}", headers=headers)).json()
+    assert read["manifests"][1]["stringData"] == {"password": "[redacted]"}
+
+    sent_back = read["manifests"]
+    sent_back[0]["spec"]["replicas"] = 3
+    changed = await app_client.patch(
+        f"/v1/workloads/{workload['id']}",
+        json={"manifests": sent_back},
+        headers={**headers, "If-Match": read["etag"]},
+    )
+    assert changed.status_code == 200, changed.text
+    box: SecretBox = app.state.cluster_policy.secret_box
+    _, stored = _stored_manifests(raw_db, workload["id"])
+    assert unseal_secrets(stored, box)[1] == _secret(PASSWORD)
+
+    sent_back[1]["stringData"]["apiKey"] = "[redacted]"
+    refused = await app_client.patch(
+        f"/v1/workloads/{workload['id']}",
+        json={"manifests": sent_back},
+        headers=headers,
+    )
+    assert refused.status_code == 422
+    assert refused.json()["field"] == "manifests[1].stringData.apiKey"
