@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import (
     ColumnElement,
     Numeric,
+    Row,
     case,
     cast,
     delete,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     select,
     tuple_,
 )
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.db.models import (
@@ -26,6 +28,7 @@ from app.db.models import (
     Workload,
     WorkloadClusterStatus,
     WorkloadEvent,
+    WorkloadObject,
     WorkloadPlacement,
 )
 from app.db.repository import Repository
@@ -83,6 +86,22 @@ class PlacementView:
     replicas: int
     ready: int | None
     price_book: str | None
+
+
+ObjectIdentity = tuple[str, str]
+"""A Kubernetes object within a workload's namespace: ``(kind, name)``."""
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectOwner:
+    """The workload that holds an object's name; ``workload_id`` None when the holder went
+    away between the claim and this read."""
+
+    kind: str
+    name: str
+    workload_id: uuid.UUID | None
+    workload_name: str | None
+    deleting: bool
 
 
 class WorkloadRepository(Repository):
@@ -198,6 +217,65 @@ class WorkloadRepository(Repository):
                     )
                 )
         await self.session.flush()
+
+    async def claim_objects(
+        self, workload_id: uuid.UUID, namespace: str, objects: Iterable[ObjectIdentity]
+    ) -> list[ObjectOwner]:
+        """Make ``objects`` the workload's whole set of Kubernetes objects, releasing the others.
+
+        Returns the objects another workload holds, none of which is claimed (the caller
+        refuses the change). The primary key decides between concurrent claims: an insert
+        waits for a transaction inserting the same object, then finds it taken.
+        """
+        wanted = set(objects)
+        await self.session.execute(
+            delete(WorkloadObject).where(WorkloadObject.workload_id == workload_id)
+        )
+        if not wanted:
+            return []
+        claimed = await self.session.execute(
+            insert(WorkloadObject)
+            .values(
+                [
+                    {"workload_id": workload_id, "namespace": namespace, "kind": k, "name": n}
+                    for k, n in sorted(wanted)
+                ]
+            )
+            .on_conflict_do_nothing()
+            .returning(WorkloadObject.kind, WorkloadObject.name)
+        )
+        taken = wanted - {(row.kind, row.name) for row in claimed}
+        if not taken:
+            return []
+        holders = {
+            (row.kind, row.name): row for row in await self._object_holders(namespace, taken)
+        }
+        return [
+            ObjectOwner(kind, name, None, None, False)
+            if holder is None
+            else ObjectOwner(kind, name, holder.id, holder.workload_name, holder.deleting)
+            for kind, name in sorted(taken)
+            for holder in (holders.get((kind, name)),)
+        ]
+
+    async def _object_holders(
+        self, namespace: str, objects: Iterable[ObjectIdentity]
+    ) -> Sequence[Row[str, str, uuid.UUID, str, bool]]:
+        query = (
+            select(
+                WorkloadObject.kind,
+                WorkloadObject.name,
+                Workload.id,
+                Workload.name.label("workload_name"),
+                Workload.deletion_requested.label("deleting"),
+            )
+            .join(Workload, Workload.id == WorkloadObject.workload_id)
+            .where(
+                WorkloadObject.namespace == namespace,
+                tuple_(WorkloadObject.kind, WorkloadObject.name).in_(list(objects)),
+            )
+        )
+        return (await self.session.execute(query)).all()
 
     async def latest_decision(self, workload_id: uuid.UUID) -> Decision | None:
         query = (

@@ -95,7 +95,9 @@ async def create_workload(
 ) -> JSONResponse:
     """Submit a workload: its manifests are validated, its placement decided and stored with
     the explanation (`GET /v1/workloads/{id}/decision`). An unplaceable workload is stored as
-    `Unschedulable` with its reasons, and retried when the inventory changes."""
+    `Unschedulable` with its reasons, and retried when the inventory changes. A Kubernetes
+    object (kind and name in the namespace) belongs to one workload: defining one that another
+    workload holds, even one being deleted, is a 409 naming the manifest and the owner."""
 
     async def create() -> Created:
         workload = await service.create(body, secret_box, defer=defer)

@@ -40,7 +40,7 @@ from app.workloads.documents import (
 from app.workloads.events import record_event
 from app.workloads.intent import intent_document, placement_spec
 from app.workloads.manifests import ManifestError, WorkloadManifests, parse_manifests
-from app.workloads.repository import WorkloadFilter, WorkloadRepository
+from app.workloads.repository import ObjectOwner, WorkloadFilter, WorkloadRepository
 from app.workloads.schemas import (
     Disruption,
     PlacementIntent,
@@ -138,6 +138,31 @@ def spec_of(workload: Workload, current: Mapping[str, int]) -> WorkloadSpec:
     return replace(workload_from_dict(workload.spec), current=current)
 
 
+def _object_taken(namespace: str, owner: ObjectOwner, index: int) -> Conflict:
+    subject = f"{owner.kind} {namespace}/{owner.name}"
+    field = f"manifests[{index}].metadata.name"
+    if owner.workload_id is None:
+        return Conflict(f"{subject} was just released by another workload; try again", field=field)
+    detail = f"{subject} belongs to workload {owner.workload_name!r} ({owner.workload_id})"
+    if owner.deleting:
+        detail += (
+            ", which is being deleted: the name is free once its objects are gone from"
+            " every cluster"
+        )
+    return Conflict(
+        detail,
+        field=field,
+        extra={
+            "owner": {
+                "id": str(owner.workload_id),
+                "namespace": namespace,
+                "name": owner.workload_name,
+                "deleting": owner.deleting,
+            }
+        },
+    )
+
+
 class WorkloadService:
     """Workload operations inside the caller's transaction, on behalf of ``actor``."""
 
@@ -181,6 +206,7 @@ class WorkloadService:
                 f"a workload named {request.name!r} exists in namespace {request.namespace!r}",
                 field="name",
             ) from exc
+        await self._claim_objects(workload, checked)
         await record_event(
             self._session, workload.id, "submitted", "revision 1 submitted", generation=1
         )
@@ -265,6 +291,7 @@ class WorkloadService:
         redecide = checked.spec_document != workload.spec
         if "manifests" in changed:
             workload.desired_generation += 1
+            await self._claim_objects(workload, checked)
         self._apply(workload, checked, secret_box)
         workload.revision += 1
         self._touch(workload)
@@ -468,6 +495,18 @@ class WorkloadService:
                 },
             )
         return record
+
+    async def _claim_objects(self, workload: Workload, checked: SubmittedWorkload) -> None:
+        """Hold the names of the workload's Kubernetes objects (releasing those it no longer
+        defines); 409 naming the manifest when another workload holds one."""
+        positions = {
+            (str(m["kind"]), str(m["metadata"]["name"])): index
+            for index, m in enumerate(checked.manifests.objects)
+        }
+        taken = await self._workloads.claim_objects(workload.id, workload.namespace, positions)
+        if taken:
+            first = min(taken, key=lambda owner: positions[(owner.kind, owner.name)])
+            raise _object_taken(workload.namespace, first, positions[(first.kind, first.name)])
 
     async def _require(self, workload_id: uuid.UUID, *, for_update: bool = False) -> Workload:
         workload = await self._workloads.by_id(workload_id, for_update=for_update)

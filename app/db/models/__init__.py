@@ -6,7 +6,13 @@ from app.db.models.clusters import Cluster
 from app.db.models.idempotency import IdempotencyRecord
 from app.db.models.pricebooks import PriceBook, PriceBookVersion
 from app.db.models.reconciler import ReconcileClaim, WorkloadClusterStatus
-from app.db.models.workloads import Decision, Workload, WorkloadEvent, WorkloadPlacement
+from app.db.models.workloads import (
+    Decision,
+    Workload,
+    WorkloadEvent,
+    WorkloadObject,
+    WorkloadPlacement,
+)
 
 __all__ = [
     "ApiToken",
@@ -20,5 +26,6 @@ __all__ = [
     "Workload",
     "WorkloadClusterStatus",
     "WorkloadEvent",
+    "WorkloadObject",
     "WorkloadPlacement",
 ]

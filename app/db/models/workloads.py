@@ -64,6 +64,24 @@ class WorkloadPlacement(Base):
     replicas: Mapped[int]
 
 
+class WorkloadObject(Base):
+    """A Kubernetes object one workload's manifests define: each ``(namespace, kind, name)``
+    belongs to at most one workload, so two workloads never apply over each other's objects.
+
+    Written with the workload's manifests, in the same transaction; a workload being deleted
+    keeps its rows until the reconciler has removed its objects and deletes the workload.
+    """
+
+    __tablename__ = "workload_objects"
+
+    workload_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("workloads.id", ondelete="CASCADE"), index=True
+    )
+    namespace: Mapped[str] = mapped_column(String(63), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(63), primary_key=True)
+    name: Mapped[str] = mapped_column(String(253), primary_key=True)
+
+
 class Decision(UUIDPrimaryKey, Base):
     """A stored placement decision with everything needed to explain and replay it.
 
