@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+from figures import load_average, percentile
+
 from app.kubetypes.taints import Taint, TaintEffect
 from app.policies.evaluation import PolicySet
 from app.scheduling.registry import DEFAULT_PROFILE
@@ -174,14 +176,8 @@ class Timings:
         )
 
 
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
-def load_average() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"{one:.2f} {five:.2f} {fifteen:.2f} (1/5/15 min) on {os.cpu_count()} CPUs"
+def machine_load() -> str:
+    return f"{load_average()} (1/5/15 min) on {os.cpu_count()} CPUs"
 
 
 def main() -> None:
@@ -194,7 +190,7 @@ def main() -> None:
         help="gc.freeze() once the fleet is built, as a service would after loading it",
     )
     args = parser.parse_args()
-    print(f"load average at start: {load_average()}")
+    print(f"load average at start: {machine_load()}")
     print(f"gc.freeze after loading the fleet: {'yes' if args.gc_freeze else 'no'}")
     print(
         f"{'clusters':>8} {'mode':>5} {'n':>5} {'p50 ms':>8} {'p99 ms':>8}"
@@ -224,7 +220,7 @@ def main() -> None:
         print(warm.row(size, "warm", placed))
         print(cold.row(size, "cold", placed))
         gc.unfreeze()
-    print(f"load average at end:   {load_average()}")
+    print(f"load average at end:   {machine_load()}")
 
 
 if __name__ == "__main__":

@@ -13,18 +13,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 import httpx
+from figures import percentile
+from harness import placer_server
 from kubernetes import client, watch
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -35,27 +32,6 @@ from tests.support.kubefleet.cluster import Cluster  # noqa: E402
 from tests.support.kubefleet.specs import default_fleet  # noqa: E402
 
 WORKLOAD_ID_LABEL = "placer.io/workload-id"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _wait_ready(base: str, server: subprocess.Popen[bytes], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError("the server exited during start-up")
-        try:
-            if httpx.get(base + "/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError("the server did not become ready")
 
 
 class AppliedWatch:
@@ -154,11 +130,6 @@ def _register(http: httpx.Client, fleet: Fleet) -> None:
         response.raise_for_status()
 
 
-def _percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--workloads", type=int, default=200)
@@ -167,29 +138,17 @@ def main() -> None:
     options = parser.parse_args()
 
     fleet = Fleet.start(default_fleet(options.clusters), binaries=ensure_binaries())
-    data_dir = Path(tempfile.mkdtemp(prefix="placer-bench-"))
-    data_dir.chmod(0o755)
-    token = "placer_" + secrets.token_urlsafe(32)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    environment = {
-        **os.environ,
-        "PLACER_DATA_DIR": str(data_dir / "data"),
-        "PLACER_BOOTSTRAP_TOKEN": token,
-        "PLACER_LOG_LEVEL": "WARNING",
-        "PLACER_ACCESS_LOG": "false",
-        "PLACER_ALLOWED_CLUSTER_NETWORKS": "127.0.0.1/32",
-        "PLACER_RECONCILE": "true",
-    }
-    placer = Path(sys.executable).with_name("placer")
-    server = subprocess.Popen(
-        [str(placer), "serve", "--port", str(port)], env=environment, stdout=subprocess.DEVNULL
-    )
     applied = AppliedWatch(fleet.clusters)
     try:
-        _wait_ready(base, server)
-        headers = {"Authorization": f"Bearer {token}"}
-        with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
+        with (
+            placer_server(
+                environment={
+                    "PLACER_ALLOWED_CLUSTER_NETWORKS": "127.0.0.1/32",
+                    "PLACER_RECONCILE": "true",
+                }
+            ) as server,
+            server.client() as http,
+        ):
             _register(http, fleet)
             submitted: dict[str, float] = {}
             answered: list[float] = []
@@ -200,26 +159,21 @@ def main() -> None:
                 submitted[response.json()["id"]] = started
                 answered.append((time.perf_counter() - started) * 1000)
                 time.sleep(options.interval)
-        applied.wait_for(list(submitted), timeout=120)
+            applied.wait_for(list(submitted), timeout=120)
         latencies = [(applied.seen[i] - submitted[i]) * 1000 for i in submitted]
         print(
             f"submit -> applied, {len(latencies)} workloads, {options.clusters} clusters, "
-            f"{os.cpu_count()} CPUs: p50 {_percentile(latencies, 0.5):.0f} ms, "
-            f"p90 {_percentile(latencies, 0.9):.0f} ms, p99 {_percentile(latencies, 0.99):.0f} ms,"
+            f"{os.cpu_count()} CPUs: p50 {percentile(latencies, 0.5):.0f} ms, "
+            f"p90 {percentile(latencies, 0.9):.0f} ms, p99 {percentile(latencies, 0.99):.0f} ms,"
             f" max {max(latencies):.0f} ms, mean {statistics.fmean(latencies):.0f} ms"
             " (goal p99 <= 1000 ms)"
         )
         print(
-            f"of which POST /v1/workloads (decision stored): p50 {_percentile(answered, 0.5):.0f}"
-            f" ms, p99 {_percentile(answered, 0.99):.0f} ms"
+            f"of which POST /v1/workloads (decision stored): p50 {percentile(answered, 0.5):.0f}"
+            f" ms, p99 {percentile(answered, 0.99):.0f} ms"
         )
     finally:
         applied.stop()
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
         fleet.stop()
 
 
