@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor
@@ -30,7 +31,12 @@ from typing import Any, TypeVar
 from kubernetes.client import ApiClient
 
 from app.kube.api import ClusterApi, Object
-from app.kube.errors import KubeInvalidError, KubeServerError
+from app.kube.errors import (
+    KubeInvalidError,
+    KubeNotFoundError,
+    KubeServerError,
+    PermanentKubeError,
+)
 from app.kube.inventory import ACTIVE_BOUND_PODS, NodeInfo, node_info, requests_by_node
 from app.kube.ownership import FIELD_MANAGER, MANAGED_KINDS, ownership_selector, workload_id_of
 from app.kube.status import WORKLOAD_KINDS, WorkloadStatus, workload_status
@@ -59,6 +65,9 @@ _APPLY_ORDER = {
     )
 }
 _FAILED_CHECK = re.compile(r"\[-\](\S+) failed")
+# Metadata only: reading who owns a Secret must not fetch its values. The plain JSON fallback
+# serves an API server that cannot answer in this form (its metadata is read the same way).
+_METADATA_ONLY = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1, application/json"
 
 _Result = TypeVar("_Result")
 
@@ -151,6 +160,45 @@ class KubeDriver:
             self._api.apply(manifest, field_manager=field_manager, force=force, namespace=namespace)
             for manifest in objects
         ]
+
+    async def existing_owners(
+        self, objects: Iterable[Mapping[str, Any]], *, namespace: str
+    ) -> dict[tuple[str, str], str | None]:
+        """Which of ``objects`` already exist in the cluster, and whose they are.
+
+        Keys are ``(kind, name)`` of the objects found; values are the workload id of their
+        ownership labels, or ``None`` for an object Placer does not manage. Objects not in the
+        cluster are left out. One metadata-only GET per object; namespaced objects without
+        ``metadata.namespace`` are looked for in ``namespace``.
+        """
+        return await self._run(self._existing_owners, list(objects), namespace)
+
+    def _existing_owners(
+        self, objects: Sequence[Mapping[str, Any]], namespace: str
+    ) -> dict[tuple[str, str], str | None]:
+        owners: dict[tuple[str, str], str | None] = {}
+        for manifest in objects:
+            kind = manifest.get("kind")
+            resource = self._api.resource_type(str(manifest.get("apiVersion")), kind)
+            metadata = manifest.get("metadata") or {}
+            name = str(metadata.get("name"))
+            object_namespace = (
+                (metadata.get("namespace") or namespace) if resource.namespaced else None
+            )
+            try:
+                body = self._api.request(
+                    "GET", resource.object_path(name, object_namespace), accept=_METADATA_ONLY
+                )
+            except KubeNotFoundError:
+                continue
+            try:
+                found = json.loads(body)
+            except ValueError as error:
+                raise PermanentKubeError(f"the server's answer is not JSON: {error}") from None
+            owners[(resource.kind, name)] = (
+                workload_id_of(found) if isinstance(found, dict) else None
+            )
+        return owners
 
     async def list_owned(
         self,

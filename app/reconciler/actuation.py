@@ -3,6 +3,12 @@
 Each step is idempotent, so a reconcile killed anywhere is simply run again: server-side apply
 of the same manifests under the same names changes nothing, and objects are found for removal
 by their ownership labels, not by anything remembered.
+
+Placer applies with ``force`` (it must win over fields others set on its own objects), so it
+never applies over an object it does not own: before each apply it reads the owner of every
+object that already exists, and an object made by hand or labelled as another workload's
+fails the workload in that cluster with nothing applied. (An object created between that read
+and the apply is still taken over; the window is one round trip.)
 """
 
 from collections.abc import Mapping, Sequence
@@ -43,6 +49,10 @@ class Deployment:
         ]
 
 
+class ForeignObjectError(Exception):
+    """An object of the workload exists in the cluster and belongs to someone else."""
+
+
 def _identity(manifest: Mapping[str, Any]) -> tuple[str, str]:
     return str(manifest.get("kind")), str((manifest.get("metadata") or {}).get("name"))
 
@@ -57,7 +67,7 @@ async def converge(
     manifests = deployment.manifests
     try:
         if apply:
-            await _apply(driver, deployment)
+            await _apply(driver, deployment, outcome.cluster)
             outcome.applied = True
         try:
             status = await driver.workload_status(
@@ -67,7 +77,7 @@ async def converge(
             if outcome.applied:
                 raise
             # Deleted behind Placer's back: put it back.
-            await _apply(driver, deployment)
+            await _apply(driver, deployment, outcome.cluster)
             outcome.applied = True
             status = await driver.workload_status(
                 deployment.namespace, manifests.kind, manifests.name
@@ -81,6 +91,9 @@ async def converge(
         return
     except PermanentKubeError as error:
         outcome.phase, outcome.error = Phase.FAILED, error.message
+        return
+    except ForeignObjectError as error:
+        outcome.phase, outcome.error = Phase.FAILED, str(error)
         return
     outcome.ready = status.ready_replicas
     outcome.conditions = [
@@ -99,9 +112,25 @@ async def converge(
             outcome.phase = Phase.PROGRESSING
 
 
-async def _apply(driver: KubeDriver, deployment: Deployment) -> None:
+async def _apply(driver: KubeDriver, deployment: Deployment, cluster: str) -> None:
+    objects = deployment.objects()
+    owners = await driver.existing_owners(objects, namespace=deployment.namespace)
+    foreign = [
+        (kind, name, owner)
+        for (kind, name), owner in owners.items()
+        if owner != deployment.workload_id
+    ]
+    if foreign:
+        raise ForeignObjectError(
+            "; ".join(
+                f"{kind} {deployment.namespace}/{name} already exists in cluster {cluster} and "
+                "is not managed by this workload "
+                + (f"(it belongs to workload {owner})" if owner else "(Placer did not create it)")
+                for kind, name, owner in foreign
+            )
+        )
     await driver.ensure_namespace(deployment.namespace)
-    await driver.apply(deployment.objects(), namespace=deployment.namespace)
+    await driver.apply(objects, namespace=deployment.namespace)
 
 
 def _failure_message(conditions: Sequence[Any]) -> str | None:
