@@ -132,9 +132,17 @@ class Cluster:
         return api
 
     def start_apiserver(self, timeout: float = 90.0) -> None:
-        """Start kube-apiserver (again) and wait until it is ready."""
+        """Start kube-apiserver (again) and wait until it is ready.
+
+        After an outage the controller manager is restarted too, as a control plane comes back
+        as a whole: left alone, its informers back off for up to a minute before they watch
+        again, and Deployments created meanwhile get no pods.
+        """
         self.start_apiserver_process()
         self.wait_apiserver_ready(timeout)
+        if self._controller_manager.running():
+            self._controller_manager.stop(timeout=3.0)
+            self._controller_manager.start(die_with_parent=self._die_with_parent)
 
     def start_apiserver_process(self) -> None:
         self._apiserver.start(die_with_parent=self._die_with_parent)
