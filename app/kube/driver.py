@@ -248,20 +248,28 @@ class KubeDriver:
         workload_id: str,
         *,
         kinds: Iterable[tuple[str, str]] = MANAGED_KINDS,
+        keep: Iterable[tuple[str, str]] = (),
     ) -> list[OwnedObject]:
-        """Ask the cluster to delete every object of the workload; returns those it was asked.
+        """Ask the cluster to delete every object of the workload but those ``keep`` names as
+        ``(kind, name)``; returns those it was asked to delete.
 
         Deletion finishes asynchronously (see the module notes): it is complete when
-        :meth:`list_owned` no longer lists anything.
+        :meth:`list_owned` no longer lists the object.
         """
-        return await self._run(self._delete_owned, namespace, workload_id, tuple(kinds))
+        return await self._run(
+            self._delete_owned, namespace, workload_id, tuple(kinds), frozenset(keep)
+        )
 
     def _delete_owned(
-        self, namespace: str, workload_id: str, kinds: tuple[tuple[str, str], ...]
+        self,
+        namespace: str,
+        workload_id: str,
+        kinds: tuple[tuple[str, str], ...],
+        keep: frozenset[tuple[str, str]],
     ) -> list[OwnedObject]:
         deleted: list[OwnedObject] = []
         for obj in self._list_owned(namespace, workload_id, kinds):
-            if obj.deleting:
+            if obj.deleting or (obj.kind, obj.name) in keep:
                 continue
             resource = self._api.resource_type(obj.api_version, obj.kind)
             if self._api.delete(resource, obj.name, obj.namespace, DELETE_PROPAGATION):

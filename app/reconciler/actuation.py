@@ -4,6 +4,15 @@ Each step is idempotent, so a reconcile killed anywhere is simply run again: ser
 of the same manifests under the same names changes nothing, and objects are found for removal
 by their ownership labels, not by anything remembered.
 
+Every apply is followed by a prune: the objects labelled as this workload's in the cluster
+(its namespace is fixed, so they are all in it) whose kind and name the manifests no longer
+have, such as a renamed ConfigMap or a dropped Service, are deleted, after the new set is
+applied so that nothing the workload still uses goes first. A generation counts as applied in
+a cluster only once its prune has finished, so a reconciler killed between apply and prune, or
+a prune cut short by an unreachable cluster, applies and prunes again on the next pass; the
+periodic resync (which re-applies) prunes too. Objects of other workloads and objects Placer
+did not label are never listed, so never pruned.
+
 Placer applies with ``force`` (it must win over fields others set on its own objects), so it
 never applies over an object it does not own: before each apply it reads the owner of every
 object that already exists, and an object made by hand or labelled as another workload's
@@ -67,8 +76,7 @@ async def converge(
     manifests = deployment.manifests
     try:
         if apply:
-            await _apply(driver, deployment, outcome.cluster)
-            outcome.applied = True
+            await _apply(driver, deployment, outcome)
         try:
             status = await driver.workload_status(
                 deployment.namespace, manifests.kind, manifests.name
@@ -77,8 +85,7 @@ async def converge(
             if outcome.applied:
                 raise
             # Deleted behind Placer's back: put it back.
-            await _apply(driver, deployment, outcome.cluster)
-            outcome.applied = True
+            await _apply(driver, deployment, outcome)
             status = await driver.workload_status(
                 deployment.namespace, manifests.kind, manifests.name
             )
@@ -112,7 +119,9 @@ async def converge(
             outcome.phase = Phase.PROGRESSING
 
 
-async def _apply(driver: KubeDriver, deployment: Deployment, cluster: str) -> None:
+async def _apply(driver: KubeDriver, deployment: Deployment, outcome: ClusterOutcome) -> None:
+    """Apply the workload's objects, then prune those it no longer has; marks ``applied``."""
+    cluster = outcome.cluster
     objects = deployment.objects()
     owners = await driver.existing_owners(objects, namespace=deployment.namespace)
     foreign = [
@@ -131,6 +140,13 @@ async def _apply(driver: KubeDriver, deployment: Deployment, cluster: str) -> No
         )
     await driver.ensure_namespace(deployment.namespace)
     await driver.apply(objects, namespace=deployment.namespace)
+    pruned = await driver.delete_owned(
+        deployment.namespace,
+        deployment.workload_id,
+        keep={_identity(manifest) for manifest in objects},
+    )
+    outcome.pruned.extend(f"{obj.kind} {obj.name}" for obj in pruned)
+    outcome.applied = True
 
 
 def _failure_message(conditions: Sequence[Any]) -> str | None:

@@ -50,6 +50,8 @@ class ClusterOutcome:
 
     ``desired`` is ``None`` for a cluster the workload should leave. ``error`` is the
     Kubernetes message of a failure; ``retry_after`` the server's hint for a temporary one.
+    ``pruned`` names (``"ConfigMap web-config"``) the objects the cluster was asked to delete
+    because the manifests no longer have them.
     """
 
     cluster_id: uuid.UUID
@@ -62,6 +64,7 @@ class ClusterOutcome:
     retry_after: float | None = None
     applied: bool = False
     removed_objects: int = 0
+    pruned: list[str] = field(default_factory=list)
 
     @property
     def temporary_failure(self) -> bool:

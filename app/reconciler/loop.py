@@ -9,7 +9,8 @@ resync). One reconcile of a claimed workload:
    applied to by a reconciler killed right after is known and cleaned up later;
 2. Kubernetes, off the event loop: ensure the namespace and server-side apply to each desired
    cluster with credentials (when its generation is new, the object is missing, or a resync
-   is due), read status back; delete owned objects from clusters no longer desired;
+   is due), then prune there the workload's objects its manifests no longer have, read status
+   back; delete owned objects from clusters no longer desired;
 3. fenced transaction: per-cluster status, the aggregated workload status, events, and the
    next attempt (exponential backoff after temporary errors, kept in the database so a
    restart keeps it). A deleted workload's row goes once no cluster holds any of its objects.
@@ -469,6 +470,15 @@ class Reconciler:
                     f"applied generation {view.generation} with {outcome.desired} replicas",
                     cluster=cluster.name,
                 )
+        if outcome.pruned:
+            await record_event(
+                session,
+                view.id,
+                "pruned",
+                f"asked the cluster to delete {', '.join(outcome.pruned)}: no longer in the"
+                " manifests",
+                cluster=cluster.name,
+            )
         await session.execute(update(WorkloadClusterStatus).where(key).values(**values))
 
 

@@ -18,9 +18,10 @@ async def record_event(
     cluster: str | None = None,
     generation: int | None = None,
 ) -> None:
-    """Append an event (``decided``, ``unschedulable``, ``applied``, ``ready``, ``failed``,
-    ``retried``...) in the caller's transaction, stamped with ``generation``, by default the
-    workload's current ``desired_generation``."""
+    """Append an event (``decided``, ``unschedulable``, ``applied``, ``pruned``, ``ready``,
+    ``failed``, ``retried``...; ``WorkloadEventRead.kind`` lists them all) in the caller's
+    transaction, stamped with ``generation``, by default the workload's current
+    ``desired_generation``."""
     if generation is None:
         generation = await session.scalar(
             select(Workload.desired_generation).where(Workload.id == workload_id)

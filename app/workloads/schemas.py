@@ -240,7 +240,13 @@ class WorkloadEventRead(ApiResponse):
 
     id: int
     at: datetime
-    kind: str = Field(examples=["decided", "unschedulable", "applied", "ready", "failed"])
+    kind: str = Field(
+        description="What happened: `submitted`, `updated`, `deleting`; `decided`, "
+        "`unschedulable`; in a cluster (`cluster` names it): `applied`, `pruned` (objects "
+        "the manifests no longer have, such as a renamed ConfigMap, deleted there), `ready`, "
+        "`degraded`, `failed`, `retried`, `deleted`.",
+        examples=["decided", "unschedulable", "applied", "pruned", "ready", "failed"],
+    )
     cluster: str | None
     message: str
     generation: int
