@@ -59,6 +59,12 @@ class Settings(BaseSettings):
         gt=0,
         description="How often deploying workloads are checked and due work is looked for.",
     )
+    cluster_list_max_age_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=1.0,
+        description="Longest a process serves a cached cluster list page without re-reading it.",
+    )
     sync_interval_seconds: float = Field(
         default=30.0, gt=0, description="How often clusters with credentials are synced."
     )

@@ -1,5 +1,6 @@
 """The FastAPI application factory."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,8 +11,10 @@ from app.api.errors import install_error_handlers
 from app.api.middleware import RequestContextMiddleware
 from app.api.openapi import build_openapi
 from app.api.router import mount_routers
+from app.clusters.cache import NOTIFY_CHANNEL, ClusterPageCache, attach_cluster_page_cache
 from app.clusters.service import ClusterPolicy
 from app.config import Settings
+from app.db.listen import follow
 from app.db.session import Database
 from app.observability.logging import configure_logging
 from app.observability.metrics import HttpMetrics
@@ -43,6 +46,15 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pages: ClusterPageCache = app.state.cluster_pages
+        pages_listener = asyncio.create_task(
+            follow(
+                app.state.database,
+                NOTIFY_CHANNEL,
+                pages.changed,
+                on_listening=pages.set_listening,
+            )
+        )
         work = (
             BackgroundWork.start(
                 settings,
@@ -56,6 +68,8 @@ def create_app(
         yield
         if work is not None:
             await work.stop()
+        pages_listener.cancel()
+        await asyncio.gather(pages_listener, return_exceptions=True)
         await app.state.database.dispose()
 
     app = FastAPI(
@@ -71,6 +85,8 @@ def create_app(
         database_url or resolve_database_url(settings), pool_size=settings.db_pool_size
     )
     app.state.cluster_policy = policy or cluster_policy(settings)
+    app.state.cluster_pages = ClusterPageCache(max_age=settings.cluster_list_max_age_seconds)
+    attach_cluster_page_cache(app.state.database.engine.sync_engine, app.state.cluster_pages)
     app.state.scheduler = load_scheduler(settings.resolved_policies_dir)
     install_error_handlers(app)
     mount_routers(app)

@@ -1,15 +1,17 @@
 """``/v1/clusters``: the inventory, readable by every role, changed by admins."""
 
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from app.api.dependencies import ReadSession, Session, authorize
+from app.api.dependencies import ReadSession, Session, authorize, get_read_session
 from app.api.etag import IfMatch
 from app.api.pagination import DEFAULT_PAGE_SIZE, Cursor, PageSize
 from app.auth.principal import Principal
 from app.auth.roles import ADMIN_ONLY, EVERY_ROLE
+from app.clusters.cache import ClusterPageCache
 from app.clusters.repository import ClusterFilter
 from app.clusters.schemas import (
     ClusterCreate,
@@ -98,10 +100,14 @@ def _selector(text: str | None) -> LabelSelector | None:
         raise InvalidInput(exc.message, field="labelSelector") from exc
 
 
+_read_session = asynccontextmanager(get_read_session)
+
+
 @router.get("", response_model=ClusterPage, responses=problem_responses(InvalidInput))
 async def list_clusters(
-    service: ReadingService,
+    request: Request,
     _: Reader,
+    policy: Clusters,
     *,
     kind: ClusterKind | None = None,
     provider: Annotated[str | None, Query(max_length=63)] = None,
@@ -119,18 +125,33 @@ async def list_clusters(
     cursor: Cursor = None,
     limit: PageSize = DEFAULT_PAGE_SIZE,
 ) -> Response:
-    """List clusters by name, filtered."""
-    criteria = ClusterFilter(
-        kind=kind,
-        provider=provider,
-        region=region,
-        country=country.upper() if country else None,
-        state=state,
-        selector=_selector(label_selector),
-    )
-    # Postgres renders the page from stored, validated rows; validating it again on the way out
-    # would only cost time on the busiest endpoint.
-    page = await service.list_page(criteria, cursor=cursor, limit=limit)
+    """List clusters by name, filtered.
+
+    Each server process serves pages from memory. A change made through the same process is in
+    the next list; lists may lag a change made through another server process by a few
+    milliseconds (at most 1 s). Read a single cluster for its current state and `ETag`.
+    """
+    pages: ClusterPageCache = request.app.state.cluster_pages
+    country = country.upper() if country else None
+    query = (kind, provider, region, country, state, label_selector, cursor, limit)
+    page = pages.page(query)
+    if page is None:
+        criteria = ClusterFilter(
+            kind=kind,
+            provider=provider,
+            region=region,
+            country=country,
+            state=state,
+            selector=_selector(label_selector),
+        )
+        read = pages.begin_read()
+        async with _read_session(request) as session:
+            # Postgres renders the page from stored, validated rows; validating it again on the
+            # way out would only cost time on the busiest endpoint.
+            page = await ClusterService(session, policy).list_page(
+                criteria, cursor=cursor, limit=limit
+            )
+        pages.keep(query, page, read)
     return Response(page, media_type="application/json")
 
 

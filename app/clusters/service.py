@@ -17,6 +17,7 @@ from app.api.etag import etag_for, require_match
 from app.api.pagination import decode_cursor, encode_cursor
 from app.audit.service import AuditTrail
 from app.auth.principal import Principal
+from app.clusters.cache import refresh_cluster_pages_when_committed
 from app.clusters.credentials import (
     ClusterCredentials,
     CredentialError,
@@ -264,6 +265,7 @@ class ClusterService:
         else:
             cluster.api_server = None
         self._clusters.add(cluster)
+        refresh_cluster_pages_when_committed(self._session)
         # The unique index answers "is the name taken?" in the INSERT's own round trip.
         await self._flush_unique(request.name)
         view = await self._view(cluster)
@@ -371,6 +373,7 @@ class ClusterService:
         require_match(if_match, etag_for(cluster.id, cluster.version))
         before = await self._view(cluster)
         await self._clusters.delete(cluster)
+        refresh_cluster_pages_when_committed(self._session)
         self._audit(actor).record(
             "cluster.delete", RESOURCE, name, before=before.model_dump(mode="json"), after=None
         )
@@ -382,6 +385,7 @@ class ClusterService:
         cluster.version += 1
         cluster.updated_at = utcnow()
         await self._session.flush()
+        refresh_cluster_pages_when_committed(self._session)
         after = await self._view(cluster)
         self._audit(actor).record(
             action,

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.api.pagination import decode_cursor, encode_cursor
 from app.audit.service import AuditTrail
 from app.auth.principal import Principal
+from app.clusters.cache import refresh_cluster_pages_when_committed
 from app.db.base import utcnow
 from app.db.models import PriceBook, PriceBookVersion
 from app.errors import Conflict, InvalidInput, NotFound
@@ -144,6 +145,7 @@ class PriceBookService:
         )
         self._books.add(book)
         await self._session.flush()
+        refresh_cluster_pages_when_committed(self._session)
         version = self._new_version(book, 1, request.version, actor)
         await self._session.flush()
         view = _book_read(book, [version], now)
@@ -180,6 +182,7 @@ class PriceBookService:
         book.updated_at = now
         versions.append(self._new_version(book, book.latest_version, request, actor))
         await self._session.flush()
+        refresh_cluster_pages_when_committed(self._session)
         after = _book_read(book, versions, now)
         AuditTrail(self._session, actor).record(
             "price-book.add-version",
@@ -217,6 +220,7 @@ class PriceBookService:
             raise Conflict(f"clusters still use price book {name!r}; change them first")
         before = _book_read(book, await self._books.versions_of([book.id]), utcnow())
         await self._books.delete(book)
+        refresh_cluster_pages_when_committed(self._session)
         AuditTrail(self._session, actor).record(
             "price-book.delete", RESOURCE, name, before=before.model_dump(mode="json"), after=None
         )
