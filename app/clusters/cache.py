@@ -20,10 +20,11 @@ What a client can rely on:
 A page being read while a change commits is not kept: it may hold the old rows.
 """
 
+import asyncio
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, event
@@ -35,11 +36,19 @@ MAX_PAGES = 256
 
 
 @dataclass(frozen=True, slots=True)
-class PageRead:
-    """When a page began to be read from the database, to decide whether it may be kept."""
+class _Started:
+    """When a page began to be read: the cache's generation then, and the clock."""
 
     generation: int
-    started: float
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """A page being read from the database, from when the cache was at ``generation``."""
+
+    generation: int
+    task: asyncio.Task[bytes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +73,7 @@ class ClusterPageCache:
         self._max_pages = max_pages
         self._clock = clock
         self._pages: OrderedDict[Hashable, _Page] = OrderedDict()
+        self._readings: dict[Hashable, _Reading] = {}
         self._generation = 0
         self._listening = False
 
@@ -72,36 +82,51 @@ class ClusterPageCache:
         """Whether notifications are being received, so that pages may be cached."""
         return self._listening
 
-    def page(self, query: Hashable) -> bytes | None:
-        """The page kept for ``query``, if one is kept and still fresh."""
+    async def page(self, query: Hashable, read: Callable[[], Awaitable[bytes]]) -> bytes:
+        """The page kept for ``query`` if still fresh, else the one ``read()`` renders.
+
+        Requests for a query whose page is being read wait for that read instead of each
+        reading it again (when a page expires, every request in flight would); a request
+        made after a change waits only for a read that began after the change.
+        """
         if not self._listening:
-            return None
+            return await read()
         page = self._pages.get(query)
-        if page is None:
-            return None
-        if page.generation != self._generation or page.fresh_until <= self._clock():
+        if page is not None:
+            if page.generation == self._generation and page.fresh_until > self._clock():
+                self._pages.move_to_end(query)
+                return page.body
             del self._pages[query]
-            return None
-        self._pages.move_to_end(query)
-        return page.body
+        reading = self._readings.get(query)
+        if reading is None or reading.generation != self._generation:
+            started = _Started(self._generation, self._clock())
+            task = asyncio.ensure_future(self._read_and_keep(query, read, started))
+            reading = self._readings[query] = _Reading(started.generation, task)
+        # A client going away cancels its request, not the read the others wait for.
+        return await asyncio.shield(reading.task)
 
-    def begin_read(self) -> PageRead:
-        """Note the moment before a page is read from the database; pass it to :meth:`keep`."""
-        return PageRead(self._generation, self._clock())
-
-    def keep(self, query: Hashable, body: bytes, read: PageRead) -> None:
-        """Keep a page read since ``read``, unless something changed meanwhile."""
-        if not self._listening or read.generation != self._generation:
-            return
-        self._pages[query] = _Page(body, read.generation, read.started + self._max_age)
-        self._pages.move_to_end(query)
-        if len(self._pages) > self._max_pages:
-            self._pages.popitem(last=False)
+    async def _read_and_keep(
+        self, query: Hashable, read: Callable[[], Awaitable[bytes]], started: _Started
+    ) -> bytes:
+        try:
+            body = await read()
+        finally:
+            reading = self._readings.get(query)
+            if reading is not None and reading.task is asyncio.current_task():
+                del self._readings[query]
+        # Kept only if nothing changed since the read began: it may hold the old rows.
+        if self._listening and started.generation == self._generation:
+            self._pages[query] = _Page(body, started.generation, started.at + self._max_age)
+            self._pages.move_to_end(query)
+            if len(self._pages) > self._max_pages:
+                self._pages.popitem(last=False)
+        return body
 
     def changed(self, _payload: str = "") -> None:
         """Forget every page, and every page still being read."""
         self._generation += 1
         self._pages.clear()
+        self._readings.clear()
 
     def set_listening(self, listening: bool) -> None:
         """Record whether notifications arrive; either way, what was kept may have been missed."""

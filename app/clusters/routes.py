@@ -133,9 +133,8 @@ async def list_clusters(
     """
     pages: ClusterPageCache = request.app.state.cluster_pages
     country = country.upper() if country else None
-    query = (kind, provider, region, country, state, label_selector, cursor, limit)
-    page = pages.page(query)
-    if page is None:
+
+    async def read() -> bytes:
         criteria = ClusterFilter(
             kind=kind,
             provider=provider,
@@ -144,14 +143,15 @@ async def list_clusters(
             state=state,
             selector=_selector(label_selector),
         )
-        read = pages.begin_read()
         async with _read_session(request) as session:
             # Postgres renders the page from stored, validated rows; validating it again on the
             # way out would only cost time on the busiest endpoint.
-            page = await ClusterService(session, policy).list_page(
+            return await ClusterService(session, policy).list_page(
                 criteria, cursor=cursor, limit=limit
             )
-        pages.keep(query, page, read)
+
+    query = (kind, provider, region, country, state, label_selector, cursor, limit)
+    page = await pages.page(query, read)
     return Response(page, media_type="application/json")
 
 

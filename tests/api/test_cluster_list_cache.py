@@ -16,6 +16,7 @@ import httpx
 import psycopg
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import event
 
 from app.auth.roles import Role
 from app.clusters.cache import ClusterPageCache
@@ -235,3 +236,26 @@ async def test_while_the_listener_is_down_lists_read_the_database(
 
     assert _labels(await _list(app_client, admin_token))["aws-tokyo"] == {"env": "dr"}
     assert await _until(lambda: serving.listening, within=10.0)
+
+
+async def test_requests_for_a_page_being_read_wait_for_that_read(
+    serving: ClusterPageCache, app: FastAPI, app_client: httpx.AsyncClient, admin_token: str
+) -> None:
+    await _create(app_client, admin_token, "aws-tokyo")
+    await _list(app_client, admin_token)
+    page_queries: list[str] = []
+
+    def note(*arguments: Any) -> None:
+        if "FROM clusters" in arguments[2]:
+            page_queries.append(arguments[2])
+
+    engine = app.state.database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        serving.changed()
+        pages = await asyncio.gather(*(_list(app_client, admin_token) for _ in range(10)))
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+    assert len(page_queries) == 1
+    assert all(_labels(page) == {"aws-tokyo": {"env": "prod", "tier": "web"}} for page in pages)
