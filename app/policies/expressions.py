@@ -51,6 +51,14 @@ class EvaluationError(Exception):
         self.missing_key = missing_key
 
 
+@dataclass(frozen=True)
+class _Failure:
+    """A memoized evaluation failure: what an :class:`EvaluationError` is raised from."""
+
+    message: str
+    missing_key: bool = False
+
+
 def _blank_strings(source: str) -> str:
     return _STRING.sub(lambda m: " " * len(m.group(0)), source)
 
@@ -126,8 +134,10 @@ class Expression:
             if len(memo) >= _MEMO_LIMIT:
                 memo.clear()
             memo[key] = outcome
-        if isinstance(outcome, EvaluationError):
-            raise outcome
+        if isinstance(outcome, _Failure):
+            # A new exception each time: re-raising a memoized one would chain every caller's
+            # frames onto its traceback and keep them, and all they reference, alive.
+            raise EvaluationError(outcome.message, missing_key=outcome.missing_key)
         return outcome
 
     def _memo(self) -> dict[object, object]:
@@ -144,15 +154,13 @@ class Expression:
         if cfacts is not None:
             context["cluster"] = cfacts.values(self.cluster_fields)
         elif self.reads_cluster:
-            return EvaluationError("cluster is not available here")
+            return _Failure("cluster is not available here")
         try:
             return self.program.execute(context)
         except KeyError as exc:
-            return EvaluationError(
-                f"no such key: {exc.args[0] if exc.args else exc}", missing_key=True
-            )
+            return _Failure(f"no such key: {exc.args[0] if exc.args else exc}", missing_key=True)
         except Exception as exc:  # any CEL runtime failure must fail closed, never crash
-            return EvaluationError(f"{type(exc).__name__}: {_first_line(str(exc))}")
+            return _Failure(f"{type(exc).__name__}: {_first_line(str(exc))}")
 
 
 def _first_line(text: str) -> str:

@@ -1,9 +1,14 @@
 """Evaluating policies: fail closed, audit mode, exceptions with expiry, memoized results."""
 
+import gc
+import weakref
 from datetime import timedelta
+
+import pytest
 
 from app.policies import PolicySet
 from app.policies.documents import Mode
+from app.policies.expressions import EvaluationError, compile_expression
 from app.scheduling.types import ClusterKind
 from tests.unit.scheduling.factories import NOW, cluster, workload
 
@@ -129,3 +134,21 @@ spec: {team: payments, currency: USD, monthly: 100}
     policies = PolicySet.from_text(budget)
     assert [b.name for b in policies.budgets_for(workload(team="payments"))] == ["b"]
     assert policies.budgets_for(workload(team="search")) == []
+
+
+def test_a_failing_evaluation_keeps_none_of_its_callers_alive() -> None:
+    expression = compile_expression('cluster.labels["residency"] == "jp"')
+
+    class Caller:
+        """Stands for what a decision holds while it evaluates: snapshots, sessions."""
+
+    def decide() -> weakref.ref[Caller]:
+        caller = Caller()
+        with pytest.raises(EvaluationError):
+            expression.evaluate(workload(), cluster("tokyo"))
+        return weakref.ref(caller)
+
+    first, second = decide(), decide()
+    gc.collect()
+    assert first() is None
+    assert second() is None
