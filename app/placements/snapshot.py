@@ -14,7 +14,6 @@ Example::
     cluster_id = inventory.cluster_ids["tokyo-1"]
 """
 
-import gc
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping
@@ -151,20 +150,6 @@ class _LastBuild:
 _last = _LastBuild()
 
 
-def _exempt_from_full_collections() -> None:
-    """Move every object alive now out of the reach of full garbage collections.
-
-    A full collection walks every long-lived object: the modules, the application, the
-    policies' memos and the snapshots, hundreds of thousands of objects, a pause of several
-    hundred milliseconds on a busy machine that landed on whichever request was running (the
-    tail of the submit latency). Called after each build, so what the build made joins them.
-    A young collection first frees the cyclic garbage of recent requests; frozen objects are
-    still freed when their last reference goes.
-    """
-    gc.collect(1)
-    gc.freeze()
-
-
 async def load_inventory(session: AsyncSession, now: datetime) -> Inventory:
     """Read clusters, prices in effect at ``now`` and desired placements into one snapshot.
 
@@ -240,5 +225,4 @@ async def load_inventory(session: AsyncSession, now: datetime) -> Inventory:
     # only if nothing changed in between.
     if await repository.fingerprint(now) == fingerprint:
         _last.key, _last.inventory = fingerprint, inventory
-    _exempt_from_full_collections()
     return inventory
