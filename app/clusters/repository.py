@@ -2,6 +2,7 @@
 
 import typing
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 
-from app.db.models import Cluster
+from app.db.models import Cluster, Workload, WorkloadClusterStatus, WorkloadPlacement
 from app.db.repository import Repository
 from app.kubetypes import LabelSelector, Operator, Requirement
 
@@ -239,6 +240,26 @@ class ClusterRepository(Repository):
 
     def add(self, cluster: Cluster) -> None:
         self.session.add(cluster)
+
+    async def workloads_on(self, cluster_id: uuid.UUID, *, limit: int) -> Sequence[str]:
+        """``namespace/name`` of workloads placed on, or deployed to, the cluster (sorted)."""
+        on_cluster = (
+            select(WorkloadPlacement.workload_id)
+            .where(WorkloadPlacement.cluster_id == cluster_id)
+            .union(
+                select(WorkloadClusterStatus.workload_id).where(
+                    WorkloadClusterStatus.cluster_id == cluster_id,
+                    WorkloadClusterStatus.phase != "Removed",
+                )
+            )
+        )
+        names = (
+            select(Workload.namespace + "/" + Workload.name)
+            .where(Workload.id.in_(on_cluster))
+            .order_by(Workload.namespace, Workload.name)
+            .limit(limit)
+        )
+        return (await self.session.scalars(names)).all()
 
     async def delete(self, cluster: Cluster) -> None:
         await self.session.execute(delete(Cluster).where(Cluster.id == cluster.id))

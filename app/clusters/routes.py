@@ -178,12 +178,14 @@ async def update_cluster(
 
 
 @router.delete(
-    "/{name}", status_code=204, responses=problem_responses(NotFound, PreconditionFailed)
+    "/{name}",
+    status_code=204,
+    responses=problem_responses(Conflict, NotFound, PreconditionFailed),
 )
 async def delete_cluster(
     name: ClusterName, service: Service, principal: Admin, if_match: IfMatch = None
 ) -> Response:
-    """Remove a cluster from the inventory."""
+    """Remove a cluster from the inventory; refused (409) while workloads are placed on it."""
     await service.delete(name, if_match, principal)
     return Response(status_code=204)
 

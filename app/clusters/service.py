@@ -371,6 +371,14 @@ class ClusterService:
     async def delete(self, name: str, if_match: str | None, actor: Principal) -> None:
         cluster = await self._require(name, for_update=True)
         require_match(if_match, etag_for(cluster.id, cluster.version))
+        # Deleting it would silently drop their placements and orphan what runs there.
+        placed = await self._clusters.workloads_on(cluster.id, limit=6)
+        if placed:
+            shown = ", ".join(placed[:5]) + (", ..." if len(placed) > 5 else "")
+            raise Conflict(
+                f"cluster {name} still has workloads placed on it ({shown}): "
+                "cordon it and move or delete them first"
+            )
         before = await self._view(cluster)
         await self._clusters.delete(cluster)
         refresh_cluster_pages_when_committed(self._session)
