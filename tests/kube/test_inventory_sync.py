@@ -5,7 +5,6 @@ from pods Placer does not manage, Ready/Unreachable from /readyz, versions bumpe
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 
 import pytest
@@ -14,13 +13,11 @@ from sqlalchemy import func, select
 from app.auth.principal import Principal
 from app.clusters.schemas import ClusterCreate
 from app.clusters.service import ClusterPolicy, ClusterService
-from app.config import Settings
 from app.db.models import AuditEvent, Cluster
 from app.db.session import Database
 from app.inventory.access import ClusterAccess
 from app.inventory.sync import InventorySync
-from app.kube import KubeClientPool, Timeouts
-from app.runtime import cluster_policy
+from app.kube import Timeouts
 from tests.kube.placer_fleet import cluster_document, eventually, register_fleet
 from tests.support.kubefleet import Fleet
 from tests.support.kubefleet.cluster import Cluster as FleetCluster
@@ -29,22 +26,8 @@ pytestmark = pytest.mark.kube
 
 
 @pytest.fixture
-async def database(db_url: str) -> AsyncIterator[Database]:
-    db = Database.connect(db_url, pool_size=4)
-    yield db
-    await db.dispose()
-
-
-@pytest.fixture
-def policy(settings: Settings) -> ClusterPolicy:
-    return cluster_policy(settings)
-
-
-@pytest.fixture
-def access(policy: ClusterPolicy) -> Iterator[ClusterAccess]:
-    pool = KubeClientPool(address_guard=None, timeouts=Timeouts(connect=2, read=5))
-    yield ClusterAccess(pool, policy.secret_box)
-    pool.close()
+def kube_timeouts() -> Timeouts:
+    return Timeouts(connect=2, read=5)
 
 
 async def _cluster(database: Database, name: str) -> Cluster:

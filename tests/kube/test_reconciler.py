@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -14,13 +14,11 @@ from kubernetes import client
 from sqlalchemy import select, text
 
 from app.clusters.service import ClusterPolicy
-from app.config import Settings
 from app.db.models import WorkloadEvent
 from app.db.session import Database
 from app.inventory.access import ClusterAccess
-from app.kube import MANAGED_BY_LABEL, WORKLOAD_ID_LABEL, KubeClientPool, KubeDriver
+from app.kube import MANAGED_BY_LABEL, WORKLOAD_ID_LABEL, KubeDriver
 from app.reconciler import Reconciler, ReconcilerSettings
-from app.runtime import cluster_policy
 from tests.kube.placer_fleet import (
     config_map,
     config_maps_in,
@@ -48,32 +46,6 @@ def fast_settings(holder: str) -> ReconcilerSettings:
         backoff_base=0.2,
         backoff_max=1.0,
     )
-
-
-@pytest.fixture
-def policy(settings: Settings) -> ClusterPolicy:
-    return cluster_policy(settings)
-
-
-@pytest.fixture
-async def database(db_url: str) -> AsyncIterator[Database]:
-    db = Database.connect(db_url, pool_size=4)
-    yield db
-    await db.dispose()
-
-
-@pytest.fixture
-def access(policy: ClusterPolicy) -> Iterator[ClusterAccess]:
-    pool = KubeClientPool(address_guard=None)
-    yield ClusterAccess(pool, policy.secret_box)
-    pool.close()
-
-
-@pytest.fixture
-async def cluster_ids(
-    database: Database, policy: ClusterPolicy, kube_fleet: Fleet
-) -> dict[str, uuid.UUID]:
-    return await register_fleet(database, policy, kube_fleet)
 
 
 class Running:

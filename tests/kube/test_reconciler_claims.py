@@ -5,7 +5,6 @@ over while it was paused cannot write anything afterwards.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import text, update
@@ -14,13 +13,6 @@ from app.db.models import Workload
 from app.db.session import Database
 from app.reconciler import ClaimStore, LostClaimError
 from tests.kube.placer_fleet import deployment, insert_workload, workload_status
-
-
-@pytest.fixture
-async def database(db_url: str) -> AsyncIterator[Database]:
-    db = Database.connect(db_url, pool_size=4)
-    yield db
-    await db.dispose()
 
 
 async def _expire_leases(database: Database) -> None:

@@ -13,7 +13,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -28,7 +28,6 @@ from app.db.session import Database
 from app.inventory.access import ClusterAccess
 from app.kube import KubeClientPool
 from app.reconciler import Reconciler, ReconcilerSettings
-from app.runtime import cluster_policy
 from app.security.secretbox import SecretBox, parse_keys
 from tests.kube.placer_fleet import (
     deployment,
@@ -82,18 +81,6 @@ class Processes:
         )
         self.started.append(process)
         return process
-
-
-@pytest.fixture
-def policy(settings: Settings) -> ClusterPolicy:
-    return cluster_policy(settings)
-
-
-@pytest.fixture
-async def database(db_url: str) -> AsyncIterator[Database]:
-    db = Database.connect(db_url, pool_size=4)
-    yield db
-    await db.dispose()
 
 
 @pytest.fixture

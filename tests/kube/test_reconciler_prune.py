@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -14,21 +13,16 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from sqlalchemy import select, update
 
-from app.clusters.service import ClusterPolicy
-from app.config import Settings
 from app.db.models import Workload, WorkloadEvent
 from app.db.session import Database
-from app.inventory.access import ClusterAccess
-from app.kube import WORKLOAD_ID_LABEL, KubeClientPool
-from app.reconciler import Reconciler, ReconcilerSettings
-from app.runtime import cluster_policy
+from app.kube import WORKLOAD_ID_LABEL
+from app.reconciler import Reconciler
 from tests.kube.placer_fleet import (
     config_map,
     deployment,
     deployments,
     eventually,
     insert_workload,
-    register_fleet,
     workload_status,
 )
 from tests.support.kubefleet import Fleet
@@ -40,36 +34,8 @@ CLUSTER = "iaas-tokyo"
 
 
 @pytest.fixture
-def policy(settings: Settings) -> ClusterPolicy:
-    return cluster_policy(settings)
-
-
-@pytest.fixture
-async def database(db_url: str) -> AsyncIterator[Database]:
-    db = Database.connect(db_url, pool_size=4)
-    yield db
-    await db.dispose()
-
-
-@pytest.fixture
-def access(policy: ClusterPolicy) -> Iterator[ClusterAccess]:
-    pool = KubeClientPool(address_guard=None)
-    yield ClusterAccess(pool, policy.secret_box)
-    pool.close()
-
-
-@pytest.fixture
-async def cluster_ids(
-    database: Database, policy: ClusterPolicy, kube_fleet: Fleet
-) -> dict[str, uuid.UUID]:
-    return await register_fleet(database, policy, kube_fleet)
-
-
-@pytest.fixture
-def reconciler(database: Database, access: ClusterAccess, policy: ClusterPolicy) -> Reconciler:
-    return Reconciler(
-        database, access, ReconcilerSettings(holder="prune"), secret_box=policy.secret_box
-    )
+def reconciler_holder() -> str:
+    return "prune"
 
 
 def _service(name: str) -> dict[str, Any]:
