@@ -1,6 +1,5 @@
 """Queries on the cluster inventory; label selectors become ``jsonb`` conditions."""
 
-import typing
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,29 +9,24 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
-    Numeric,
     SQLColumnExpression,
     Text,
     and_,
     case,
     cast,
     delete,
-    false,
     func,
     literal,
     literal_column,
-    not_,
     null,
-    or_,
     select,
 )
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 
+from app.db.labels import selector_clauses
 from app.db.models import Cluster, Workload, WorkloadClusterStatus, WorkloadPlacement
 from app.db.repository import Repository
-from app.kubetypes import LabelSelector, Operator, Requirement
-
-_INTEGER = r"^-?[0-9]+$"
+from app.kubetypes import LabelSelector
 
 
 @dataclass(frozen=True)
@@ -45,29 +39,6 @@ class ClusterFilter:
     country: str | None = None
     state: str | None = None
     selector: LabelSelector | None = None
-
-
-def requirement_clause(requirement: Requirement) -> ColumnElement[bool]:
-    """The SQL form of one requirement, with Kubernetes semantics for missing keys."""
-    key, values = requirement.key, list(requirement.values)
-    value: ColumnElement[str] = Cluster.labels[key].astext
-    has_key = typing.cast(ColumnElement[bool], Cluster.labels.has_key(key))
-    match requirement.operator:
-        case Operator.IN if len(values) == 1:
-            return Cluster.labels.contains({key: values[0]})
-        case Operator.IN:
-            return value.in_(values)
-        case Operator.NOT_IN:
-            return or_(not_(has_key), value.not_in(values))
-        case Operator.EXISTS:
-            return has_key
-        case Operator.DOES_NOT_EXIST:
-            return not_(has_key)
-        case Operator.GT:
-            comparison = cast(value, Numeric) > int(values[0])
-        case Operator.LT:
-            comparison = cast(value, Numeric) < int(values[0])
-    return case((value.regexp_match(_INTEGER), comparison), else_=false())
 
 
 # Kubernetes quantity suffixes, largest first, as ``format_resource`` tries them.
@@ -221,7 +192,7 @@ class ClusterRepository(Repository):
             if wanted is not None:
                 conditions.append(attribute == wanted)
         if criteria.selector is not None:
-            conditions.extend(requirement_clause(r) for r in criteria.selector.requirements)
+            conditions.extend(selector_clauses(Cluster.labels, criteria.selector))
         if after_name is not None:
             conditions.append(Cluster.name > after_name)
         query = select(*_LISTED_COLUMNS).where(*conditions).order_by(Cluster.name).limit(limit)

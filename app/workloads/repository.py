@@ -1,26 +1,19 @@
 """Queries on workloads, their desired placements, decisions and events."""
 
-import typing
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import (
     ColumnElement,
-    Numeric,
     Row,
-    case,
-    cast,
     delete,
-    false,
-    not_,
-    or_,
     select,
     tuple_,
 )
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import InstrumentedAttribute
 
+from app.db.labels import selector_clauses
 from app.db.models import (
     Cluster,
     Decision,
@@ -32,12 +25,10 @@ from app.db.models import (
     WorkloadPlacement,
 )
 from app.db.repository import Repository
-from app.kubetypes import LabelSelector, Operator, Requirement
+from app.kubetypes import LabelSelector
 
-_INTEGER = r"^-?[0-9]+$"
 NOTHING_DEPLOYED = ("Planned", "Removed")
 """Reconciler phases in which none of the workload's objects exist in the cluster."""
-LabelsColumn = InstrumentedAttribute[dict[str, typing.Any]]
 
 
 @dataclass(frozen=True)
@@ -48,30 +39,6 @@ class WorkloadFilter:
     team: str | None = None
     status: str | None = None
     selector: LabelSelector | None = None
-
-
-def label_clause(labels: LabelsColumn, requirement: Requirement) -> ColumnElement[bool]:
-    """The SQL form of one selector requirement on a ``jsonb`` labels column, with Kubernetes
-    semantics for missing keys (``NotIn`` and ``!key`` hold when the key is absent)."""
-    key, values = requirement.key, list(requirement.values)
-    value: ColumnElement[str] = labels[key].astext
-    has_key = typing.cast(ColumnElement[bool], labels.has_key(key))
-    match requirement.operator:
-        case Operator.IN if len(values) == 1:
-            return labels.contains({key: values[0]})
-        case Operator.IN:
-            return value.in_(values)
-        case Operator.NOT_IN:
-            return or_(not_(has_key), value.not_in(values))
-        case Operator.EXISTS:
-            return has_key
-        case Operator.DOES_NOT_EXIST:
-            return not_(has_key)
-        case Operator.GT:
-            comparison = cast(value, Numeric) > int(values[0])
-        case Operator.LT:
-            comparison = cast(value, Numeric) < int(values[0])
-    return case((value.regexp_match(_INTEGER), comparison), else_=false())
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,9 +96,7 @@ class WorkloadRepository(Repository):
             if wanted is not None:
                 conditions.append(column == wanted)
         if criteria.selector is not None:
-            conditions.extend(
-                label_clause(Workload.labels, r) for r in criteria.selector.requirements
-            )
+            conditions.extend(selector_clauses(Workload.labels, criteria.selector))
         if after is not None:
             conditions.append(tuple_(Workload.namespace, Workload.name) > tuple_(*after))
         query = (
