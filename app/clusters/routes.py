@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from app.api.dependencies import ReadSession, Session, authorize, get_read_session
 from app.api.etag import IfMatch
 from app.api.pagination import DEFAULT_PAGE_SIZE, Cursor, PageSize
+from app.api.selectors import LabelSelectorQuery, parse_selector_query
 from app.auth.principal import Principal
 from app.auth.roles import ADMIN_ONLY, EVERY_ROLE
 from app.clusters.cache import ClusterPageCache
@@ -30,7 +31,6 @@ from app.errors import (
     problem_responses,
 )
 from app.idempotency.service import Created, IdempotencyKey, run_idempotently
-from app.kubetypes import KubeSyntaxError, LabelSelector, parse_label_selector
 
 router = APIRouter(prefix="/v1/clusters", tags=["clusters"])
 Admin = Annotated[Principal, Depends(authorize(*ADMIN_ONLY))]
@@ -91,15 +91,6 @@ async def create_cluster(
     )
 
 
-def _selector(text: str | None) -> LabelSelector | None:
-    if text is None:
-        return None
-    try:
-        return parse_label_selector(text)
-    except KubeSyntaxError as exc:
-        raise InvalidInput(exc.message, field="labelSelector") from exc
-
-
 _read_session = asynccontextmanager(get_read_session)
 
 
@@ -114,14 +105,7 @@ async def list_clusters(
     region: Annotated[str | None, Query(max_length=63)] = None,
     country: Annotated[str | None, Query(max_length=2)] = None,
     state: ClusterState | None = None,
-    label_selector: Annotated[
-        str | None,
-        Query(
-            alias="labelSelector",
-            max_length=4096,
-            description="Kubernetes syntax: `env=prod,tier in (web,api),!legacy`.",
-        ),
-    ] = None,
+    label_selector: LabelSelectorQuery = None,
     cursor: Cursor = None,
     limit: PageSize = DEFAULT_PAGE_SIZE,
 ) -> Response:
@@ -141,7 +125,7 @@ async def list_clusters(
             region=region,
             country=country,
             state=state,
-            selector=_selector(label_selector),
+            selector=parse_selector_query(label_selector),
         )
         async with _read_session(request) as session:
             # Postgres renders the page from stored, validated rows; validating it again on the

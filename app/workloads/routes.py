@@ -10,11 +10,11 @@ from fastapi.responses import JSONResponse
 from app.api.dependencies import Session, authorize
 from app.api.etag import IfMatch
 from app.api.pagination import DEFAULT_PAGE_SIZE, Cursor, PageSize
+from app.api.selectors import LabelSelectorQuery, parse_selector_query
 from app.auth.principal import Principal
 from app.auth.roles import EVERY_ROLE, Role
 from app.errors import Conflict, InvalidInput, NotFound, PreconditionFailed, problem_responses
 from app.idempotency.service import Created, IdempotencyKey, run_idempotently
-from app.kubetypes import KubeSyntaxError, LabelSelector, parse_label_selector
 from app.placements.scheduler import current_scheduler
 from app.scheduling.scheduler import Scheduler
 from app.security.secretbox import SecretBox
@@ -114,15 +114,6 @@ async def create_workload(
     )
 
 
-def _selector(text: str | None) -> LabelSelector | None:
-    if text is None:
-        return None
-    try:
-        return parse_label_selector(text)
-    except KubeSyntaxError as exc:
-        raise InvalidInput(exc.message, field="labelSelector") from exc
-
-
 @router.get("", response_model=WorkloadPage, responses=problem_responses(InvalidInput))
 async def list_workloads(
     service: ReaderService,
@@ -130,14 +121,7 @@ async def list_workloads(
     namespace: Annotated[str | None, Query(max_length=63)] = None,
     team: Annotated[str | None, Query(max_length=63)] = None,
     status: WorkloadStatus | None = None,
-    label_selector: Annotated[
-        str | None,
-        Query(
-            alias="labelSelector",
-            max_length=4096,
-            description="Kubernetes syntax: `data-class=personal,tier in (web,api)`.",
-        ),
-    ] = None,
+    label_selector: LabelSelectorQuery = None,
     cursor: Cursor = None,
     limit: PageSize = DEFAULT_PAGE_SIZE,
 ) -> Response:
@@ -146,7 +130,7 @@ async def list_workloads(
         namespace=namespace,
         team=team,
         status=str(status) if status is not None else None,
-        selector=_selector(label_selector),
+        selector=parse_selector_query(label_selector),
     )
     page = await service.list_page(criteria, cursor=cursor, limit=limit)
     return Response(json.dumps(page, separators=(",", ":")), media_type="application/json")
